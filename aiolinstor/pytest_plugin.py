@@ -1,0 +1,1 @@
+"""pytest fixtures for testing code that talks to LINSTOR, backed by the emulator."""
