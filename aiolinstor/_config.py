@@ -6,6 +6,7 @@ linstor-client configuration file into one resolved :class:`ClientConfig`.
 
 from __future__ import annotations
 
+import base64
 import configparser
 import contextlib
 import ipaddress
@@ -232,9 +233,8 @@ class Credentials:
         if self.bearer_token:
             return f"Bearer {self.bearer_token}"
         if self.username is not None:
-            import aiohttp
-
-            return aiohttp.BasicAuth(self.username, self.password or "").encode()
+            pair = f"{self.username}:{self.password or ''}".encode()
+            return "Basic " + base64.b64encode(pair).decode("ascii")
         return None
 
     def __repr__(self) -> str:
@@ -292,6 +292,8 @@ def resolve_credentials(
         token_file = env.get("LS_BEARER_TOKEN_FILE")
         if token_file:
             bearer_token = _read_secret_file(token_file, "bearer token") or None
+    if username is not None and ":" in username:
+        raise InputError(f"a username must not contain ':', got {username!r}")
     if password is not None and username is None:
         raise InputError("a password was given without a username")
     if bearer_token is not None and not bearer_token.strip():
@@ -323,17 +325,19 @@ def _is_pem(value: str) -> bool:
 
 
 def build_ssl_context(tls: TlsMaterial) -> ssl.SSLContext:
-    """An SSLContext verifying the server (system CAs or the given CA), with the client cert."""
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    """An SSLContext verifying the server (system CAs, or only the given CA), with client cert."""
     if tls.ca:
+        # A given CA replaces the system store: only the cluster's own CA is trusted then.
         try:
             if _is_pem(tls.ca):
-                context.load_verify_locations(cadata=tls.ca)
+                context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cadata=tls.ca)
             else:
-                context.load_verify_locations(cafile=tls.ca)
+                context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=tls.ca)
         except (ssl.SSLError, OSError, ValueError) as exc:
             shown = "the given PEM text" if _is_pem(tls.ca) else repr(tls.ca)
             raise InputError(f"cannot load CA certificate from {shown}: {exc}") from None
+    else:
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     if not tls.verify:
         logger.warning("TLS certificate verification of the controller is switched off")
         context.check_hostname = False

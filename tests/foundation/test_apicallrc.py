@@ -21,9 +21,15 @@ from aiolinstor._errors import (
     api_call_error,
 )
 
-SAMPLES = Path(
-    os.environ.get("AIOLINSTOR_SHARED_DIR", Path(__file__).resolve().parents[2] / ".." / "shared")
-) / "linstor-rest" / "samples"
+SAMPLES = (
+    Path(
+        os.environ.get(
+            "AIOLINSTOR_SHARED_DIR", Path(__file__).resolve().parents[2] / ".." / "shared"
+        )
+    )
+    / "linstor-rest"
+    / "samples"
+)
 
 
 @pytest.mark.parametrize(

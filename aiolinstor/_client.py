@@ -1,0 +1,185 @@
+"""The controller client: configuration, lifecycle, the current-client context, version check."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+from collections.abc import Sequence
+from types import TracebackType
+
+from aiolinstor._api import LinstorApi
+from aiolinstor._config import load_config
+from aiolinstor._errors import InputError, NoClientError, UnsupportedControllerError
+from aiolinstor._models import ControllerVersion
+from aiolinstor._transport import Transport
+
+MIN_API_VERSION = (1, 0, 4)
+
+_current_client: contextvars.ContextVar[Client | None] = contextvars.ContextVar(
+    "aiolinstor_current_client", default=None
+)
+
+
+def _positive(name: str, value: float, *, allow_zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"{name} must be a number, got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero) or value != value:
+        raise InputError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+    return float(value)
+
+
+def _count(name: str, value: int, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def check_supported(version: ControllerVersion, controller: str = "the controller") -> None:
+    """Raise UnsupportedControllerError unless the REST API is 1.x and at least 1.0.4."""
+    api = version.api_version
+    if api[0] != 1 or api < MIN_API_VERSION:
+        raise UnsupportedControllerError(
+            f"{controller} speaks LINSTOR REST API {version.rest_api_version} (controller "
+            f"{version.version or 'unknown'}); aiolinstor needs REST API 1.x, at least "
+            f"{'.'.join(map(str, MIN_API_VERSION))}"
+        )
+
+
+class Client(LinstorApi):
+    """An asyncio client for one LINSTOR cluster (one or more controller URLs).
+
+    Use it as ``async with Client(...) as client:``; inside the block it is also the task's
+    current client (:func:`current_client`). It owns one aiohttp session created on entry and
+    closed on exit (or by :meth:`aclose`). Nothing touches the network in the constructor.
+    """
+
+    def __init__(
+        self,
+        controllers: str | Sequence[str] | None = None,
+        *,
+        timeout: float = 30.0,
+        connect_timeout: float = 5.0,
+        wait_timeout: float = 300.0,
+        poll_interval: float = 0.25,
+        max_poll_interval: float = 2.0,
+        max_concurrency: int = 32,
+        retries: int = 4,
+        retry_max_time: float = 30.0,
+        username: str | None = None,
+        password: str | None = None,
+        bearer_token: str | None = None,
+        ca: str | None = None,
+        cert: str | None = None,
+        key: str | None = None,
+        verify: bool = True,
+        allow_insecure: bool = False,
+        user_agent: str | None = None,
+        retry_backoff: float = 0.25,
+    ) -> None:
+        self.timeout = _positive("timeout", timeout)
+        self.connect_timeout = _positive("connect_timeout", connect_timeout)
+        self.wait_timeout = _positive("wait_timeout", wait_timeout)
+        self.poll_interval = _positive("poll_interval", poll_interval)
+        self.max_poll_interval = _positive("max_poll_interval", max_poll_interval)
+        if self.max_poll_interval < self.poll_interval:
+            raise InputError(
+                f"max_poll_interval ({max_poll_interval!r}) must not be smaller than "
+                f"poll_interval ({poll_interval!r})"
+            )
+        config = load_config(
+            controllers,
+            username=username,
+            password=password,
+            bearer_token=bearer_token,
+            ca=ca,
+            cert=cert,
+            key=key,
+            verify=bool(verify),
+            allow_insecure=bool(allow_insecure),
+        )
+        self._transport = Transport(
+            config,
+            timeout=self.timeout,
+            connect_timeout=self.connect_timeout,
+            max_concurrency=_count("max_concurrency", max_concurrency, 1),
+            retries=_count("retries", retries, 0),
+            retry_max_time=_positive("retry_max_time", retry_max_time, allow_zero=True),
+            retry_backoff=_positive("retry_backoff", retry_backoff, allow_zero=True),
+            user_agent=user_agent,
+        )
+        self._version: ControllerVersion | None = None
+        self._version_lock = asyncio.Lock()
+        self._context_tokens: list[contextvars.Token[Client | None]] = []
+
+    # --- identity -------------------------------------------------------------------------
+    @property
+    def controllers(self) -> list[str]:
+        """The controller base URLs, in failover order."""
+        return self._transport.controllers
+
+    @property
+    def active_controller(self) -> str:
+        """The controller the next request goes to first (the one that answered last)."""
+        return self._transport.active_controller
+
+    @property
+    def closed(self) -> bool:
+        return not self._transport.is_open
+
+    def __repr__(self) -> str:
+        auth = self._transport.config.credentials.kind
+        state = "open" if self._transport.is_open else "closed"
+        return f"<Client controllers={self.controllers!r} auth={auth!r} {state}>"
+
+    # --- lifecycle ------------------------------------------------------------------------
+    async def __aenter__(self) -> Client:
+        await self._transport.open()
+        self._context_tokens.append(_current_client.set(self))
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.aclose()
+        finally:
+            if self._context_tokens:
+                token = self._context_tokens.pop()
+                # Left in another context than entered: there is nothing to restore then.
+                with contextlib.suppress(ValueError):
+                    _current_client.reset(token)
+
+    async def aclose(self) -> None:
+        """Close the connection pool; the client cannot be used afterwards."""
+        await self._transport.close()
+
+    # --- version --------------------------------------------------------------------------
+    async def controller_version(self) -> ControllerVersion:
+        """The controller's version, read once and cached; unsupported REST APIs raise."""
+        if self._version is None:
+            async with self._version_lock:
+                if self._version is None:
+                    version = await super().controller_version()
+                    check_supported(version, self._transport.active_controller)
+                    self._version = version
+        return self._version
+
+
+def current_client() -> Client:
+    """The innermost open ``async with Client()`` of this task, else NoClientError."""
+    client = _current_client.get()
+    if client is None or client.closed:
+        raise NoClientError(
+            "no LINSTOR client is active here; pass client=... or use "
+            "'async with aiolinstor.Client(...)' around this code"
+        )
+    return client
+
+
+def resolve_client(client: Client | None) -> Client:
+    """``client`` when given, else the current client of this task."""
+    return client if client is not None else current_client()

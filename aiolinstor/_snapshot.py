@@ -1,0 +1,571 @@
+"""Snapshots: take (get-or-create), list, delete, restore into a new resource, roll back, and
+one consistent snapshot over several resources.
+
+Every coroutine reads fresh state first, writes only what is missing, and by default waits for
+the result: a snapshot until it is SUCCESSFUL on every node, a deletion until it is gone, a
+restore or rollback until every replica is UpToDate and connected. The deadline is the one
+``timeout`` (default: the client's ``wait_timeout``) for the whole call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from aiolinstor import _apicallrc as rc
+from aiolinstor._client import resolve_client
+from aiolinstor._errors import (
+    AlreadyExistsError,
+    ApiCallError,
+    InputError,
+    InUseError,
+    NodeLag,
+    NotFoundError,
+)
+from aiolinstor._names import check_node_name, check_resource_name, check_snapshot_name
+from aiolinstor._sizes import KiB
+from aiolinstor._volume import read_definition, remove_half_made
+from aiolinstor._waits import (
+    DONE,
+    Failed,
+    NotYet,
+    Verdict,
+    poll_until,
+    recover_write,
+    replicas_ready,
+    resolve_timeout,
+    wait_until,
+    watcher_for,
+)
+
+if TYPE_CHECKING:
+    from aiolinstor._client import Client
+    from aiolinstor._models import SnapshotInfo
+    from aiolinstor._resource import Resource
+    from aiolinstor._waits import Condition
+
+logger = logging.getLogger("aiolinstor")
+
+#: Longest time spent removing a snapshot this call made after it failed.
+_CLEANUP_S = 30.0
+
+
+# --- shared helpers of the lifecycle modules -------------------------------------------------
+def start_budget(client: Client, timeout: float | None) -> tuple[float, float]:
+    """``(deadline, budget)`` of an operation: its whole time, from now."""
+    budget = resolve_timeout(client, timeout)
+    return anyio.current_time() + budget, budget
+
+
+def time_left(deadline: float) -> float:
+    return max(deadline - anyio.current_time(), 0.0)
+
+
+async def wait_resource(
+    client: Client,
+    name: str,
+    condition: Condition,
+    operation: str,
+    deadline: float,
+    budget: float,
+) -> None:
+    """Wait through the client's shared watcher until ``condition`` holds for ``name``."""
+    await wait_until(
+        watcher_for(client),
+        [name],
+        condition,
+        within=time_left(deadline),
+        resource=name,
+        operation=operation,
+        reported_timeout=budget,
+    )
+
+
+def refused(
+    error: type[ApiCallError], const: int, message: str, method: str, path: str
+) -> ApiCallError:
+    """An ApiCallError raised before any write (like the controller would answer)."""
+    entry = rc.ApiCallRc(ret_code=rc.make_ret_code(const), message=message)
+    exc = error(rc.ApiCallRcList([entry]), 0, method, path)
+    exc.args = (message,)
+    return exc
+
+
+def failed_step(exc: ApiCallError, what: str, step: str) -> ApiCallError:
+    """``exc`` (same class, same entries) with a message naming the step that failed."""
+    exc.args = (f"{what}: step '{step}' failed: {exc}",)
+    return exc
+
+
+async def in_use_on(client: Client, resource: str) -> list[str]:
+    """Nodes where ``resource`` is in use (DRBD Primary), read fresh."""
+    found = await client.view_resources(resources=[resource])
+    return sorted(r.node_name for r in found if r.name.upper() == resource.upper() and r.in_use)
+
+
+# --- the snapshot ------------------------------------------------------------------------------
+class Snapshot:
+    """A snapshot of a resource (``resource_name``), as last read from the controller.
+
+    Obtain one from ``await res.snapshot(name)``, ``await res.snapshots()`` or
+    :func:`snapshot_many`; ``Snapshot(resource, name)`` refers to one without I/O.
+    """
+
+    def __init__(
+        self,
+        resource: str,
+        name: str,
+        *,
+        client: Client | None = None,
+        info: SnapshotInfo | None = None,
+    ) -> None:
+        self._resource = check_resource_name(resource)
+        self._name = check_snapshot_name(name)
+        self._client = client
+        self._info = info
+
+    def __repr__(self) -> str:
+        state = "unread" if self._info is None else ",".join(self._info.flags) or "in progress"
+        return f"<Snapshot {self._resource!r}/{self._name!r} {state}>"
+
+    # --- identity and last read state ---------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def resource_name(self) -> str:
+        return self._resource
+
+    @property
+    def client(self) -> Client | None:
+        return self._client
+
+    @property
+    def info(self) -> SnapshotInfo | None:
+        """What the controller said at the last read (None: never read)."""
+        return self._info
+
+    @property
+    def nodes(self) -> list[str]:
+        return sorted(self._info.nodes) if self._info is not None else []
+
+    @property
+    def successful(self) -> bool:
+        return self._info is not None and self._info.successful
+
+    @property
+    def volume_sizes(self) -> dict[int, int]:
+        """Volume number -> size in bytes, as the snapshot holds them."""
+        if self._info is None:
+            return {}
+        return {number: size_kib * KiB for number, size_kib in self._info.volume_definitions}
+
+    # --- I/O ----------------------------------------------------------------------------------
+    def __await__(self) -> Generator[Any, None, Snapshot]:
+        return self.refresh().__await__()
+
+    async def refresh(self) -> Snapshot:
+        """Read the snapshot again; NotFoundError when it does not exist."""
+        self._info = await self._resolve().get_snapshot(self._resource, self._name)
+        return self
+
+    async def delete(
+        self,
+        *,
+        wait: bool = True,
+        timeout: float | None = None,  # noqa: ASYNC109 - the SDK's documented deadline
+    ) -> None:
+        """Delete the snapshot on every node and wait until it is gone (gone already is fine)."""
+        client = self._resolve()
+        deadline, budget = start_budget(client, timeout)
+        if await _read(client, self._resource, self._name) is not None:
+            logger.info("deleting snapshot %r of %r", self._name, self._resource)
+
+            async def gone() -> bool:
+                found = await _read(client, self._resource, self._name)
+                return found is None or "DELETE" in found.flags
+
+            await recover_write(
+                lambda: client.delete_snapshot(self._resource, self._name),
+                gone,
+                f"delete of snapshot {self._name!r} of {self._resource!r}",
+            )
+        if wait:
+            await poll_until(
+                client,
+                lambda: _read(client, self._resource, self._name),
+                _snapshot_gone,
+                within=time_left(deadline),
+                resource=self._resource,
+                operation=f"delete of snapshot {self._name!r}",
+                reported_timeout=budget,
+            )
+        self._info = None
+
+    async def restore(
+        self,
+        to: str,
+        nodes: Sequence[str] | None = None,
+        *,
+        storage_pool_rename: Mapping[str, str] | None = None,
+        wait: bool = True,
+        timeout: float | None = None,  # noqa: ASYNC109 - the SDK's documented deadline
+    ) -> Resource:
+        """Create the new resource ``to`` from this snapshot (definition, volume definitions,
+        then replicas on ``nodes``, default: every node of the snapshot) and wait until every
+        replica is UpToDate. If a step fails, the half-made definition is removed again and the
+        error names the step. Repeating a finished restore only waits.
+        """
+        client = self._resolve()
+        deadline, budget = start_budget(client, timeout)
+        return await restore(
+            client,
+            self._resource,
+            self._name,
+            check_resource_name(to),
+            [check_node_name(n) for n in _node_list(nodes)] if nodes is not None else None,
+            storage_pool_rename=storage_pool_rename,
+            wait=wait,
+            deadline=deadline,
+            budget=budget,
+        )
+
+    async def rollback(
+        self,
+        *,
+        wait: bool = True,
+        timeout: float | None = None,  # noqa: ASYNC109 - the SDK's documented deadline
+    ) -> Resource:
+        """Roll the resource back to this snapshot (see :func:`rollback`)."""
+        client = self._resolve()
+        deadline, budget = start_budget(client, timeout)
+        return await rollback(
+            client, self._resource, self._name, wait=wait, deadline=deadline, budget=budget
+        )
+
+    def _resolve(self) -> Client:
+        return resolve_client(self._client)
+
+
+# --- conditions --------------------------------------------------------------------------------
+def _snapshot_state(rsc: str, name: str) -> Callable[[SnapshotInfo | None], Verdict]:
+    def check(info: SnapshotInfo | None) -> Verdict:
+        if info is None:
+            return NotYet((NodeLag(node="controller", reason="snapshot not registered yet"),))
+        if info.failed:
+            lags = tuple(
+                NodeLag(node=n, reason="snapshot failed", flags=info.flags) for n in info.nodes
+            )
+            return Failed(
+                lags,
+                f"snapshot {name!r} of resource {rsc!r} failed ({','.join(info.flags)}); "
+                "delete it to try again",
+            )
+        if info.successful:
+            return DONE
+        return NotYet(tuple(NodeLag(node=n, reason="snapshot not taken yet") for n in info.nodes))
+
+    return check
+
+
+def _snapshot_gone(info: SnapshotInfo | None) -> Verdict:
+    if info is None:
+        return DONE
+    reason = "snapshot not deleted yet (satellite offline?)"
+    return NotYet(tuple(NodeLag(node=n, reason=reason, flags=info.flags) for n in info.nodes))
+
+
+async def _read(client: Client, rsc: str, name: str) -> SnapshotInfo | None:
+    try:
+        return await client.get_snapshot(rsc, name)
+    except NotFoundError:
+        return None
+
+
+def _node_list(nodes: Iterable[str] | None) -> list[str]:
+    if nodes is None:
+        return []
+    if isinstance(nodes, str):
+        raise InputError(f"nodes must be a list of node names, not the string {nodes!r}")
+    return list(nodes)
+
+
+async def _await_successful(
+    client: Client, rsc: str, name: str, deadline: float, budget: float
+) -> SnapshotInfo:
+    found = await poll_until(
+        client,
+        lambda: _read(client, rsc, name),
+        _snapshot_state(rsc, name),
+        within=time_left(deadline),
+        resource=rsc,
+        operation=f"snapshot {name!r}",
+        reported_timeout=budget,
+    )
+    assert found is not None
+    return found
+
+
+# --- taking snapshots --------------------------------------------------------------------------
+async def take_snapshot(
+    client: Client,
+    rsc: str,
+    name: str,
+    nodes: Sequence[str] | None,
+    *,
+    wait: bool,
+    deadline: float,
+    budget: float,
+) -> Snapshot:
+    """Get-or-create snapshot ``name`` of ``rsc`` and (``wait``) wait until SUCCESSFUL.
+
+    An existing snapshot of the same name is returned (after the same wait) unless it was
+    taken on other nodes than the ``nodes`` asked for. A snapshot this call created that then
+    fails is deleted again before the error is raised.
+    """
+    name = check_snapshot_name(name)
+    wanted = sorted(n.upper() for n in _node_list(nodes))
+    existing = await _read(client, rsc, name)
+    created = False
+    if existing is None:
+        logger.info("taking snapshot %r of %r", name, rsc)
+        try:
+            await recover_write(
+                lambda: client.create_snapshot(rsc, name, nodes=nodes or None),
+                lambda: _exists(client, rsc, name),
+                f"snapshot {name!r} of {rsc!r}",
+            )
+            created = True
+        except AlreadyExistsError:
+            existing = await _read(client, rsc, name)
+            if existing is None:
+                raise
+        except ApiCallError:
+            if await _read(client, rsc, name) is not None:
+                await _remove_failed(client, rsc, name)
+            raise
+    if existing is not None and wanted and sorted(n.upper() for n in existing.nodes) != wanted:
+        raise InputError(
+            f"snapshot {name!r} of resource {rsc!r} exists on {', '.join(existing.nodes)}, "
+            f"not on the requested {', '.join(_node_list(nodes))}"
+        )
+    if not wait:
+        return Snapshot(rsc, name, client=client, info=await _read(client, rsc, name))
+    try:
+        info = await _await_successful(client, rsc, name, deadline, budget)
+    except Exception:
+        if created:
+            found = await _read(client, rsc, name)
+            if found is not None and found.failed:
+                await _remove_failed(client, rsc, name)
+        raise
+    return Snapshot(rsc, name, client=client, info=info)
+
+
+async def _exists(client: Client, rsc: str, name: str) -> bool:
+    return await _read(client, rsc, name) is not None
+
+
+async def _remove_failed(client: Client, rsc: str, name: str) -> None:
+    """Delete a snapshot this call made that failed (shielded; errors only logged)."""
+    logger.warning("removing the failed snapshot %r of %r", name, rsc)
+    with anyio.move_on_after(_CLEANUP_S, shield=True):
+        try:
+            await client.delete_snapshot(rsc, name)
+        except Exception as exc:  # the original error matters more; log this one
+            logger.error("could not remove snapshot %r of %r: %s", name, rsc, exc)
+
+
+async def list_snapshots(client: Client, rsc: str) -> list[Snapshot]:
+    """The snapshots of ``rsc`` (none when the resource does not exist)."""
+    try:
+        found = await client.list_snapshots(rsc)
+    except NotFoundError:
+        return []
+    return [
+        Snapshot(rsc, info.name, client=client, info=info)
+        for info in sorted(found, key=lambda i: i.name.upper())
+    ]
+
+
+async def snapshot_many(
+    resources: Sequence[Resource | str],
+    name: str,
+    *,
+    client: Client | None = None,
+    wait: bool = True,
+    timeout: float | None = None,  # noqa: ASYNC109 - the SDK's documented deadline
+) -> list[Snapshot]:
+    """One consistent snapshot ``name`` of several resources (IO suspended on all at once).
+
+    Get-or-create: resources that already have the snapshot are left as they are, the others
+    are snapshotted together in one ``/v1/actions/snapshot/multi`` call. Returns one Snapshot
+    per resource, in the given order, once all are SUCCESSFUL (unless ``wait=False``).
+    """
+    name = check_snapshot_name(name)
+    if isinstance(resources, str) or not resources:
+        raise InputError(f"resources must be a non-empty list of resources, got {resources!r}")
+    names = [r if isinstance(r, str) else r.name for r in resources]
+    names = [check_resource_name(n) for n in names]
+    if len({n.upper() for n in names}) != len(names):
+        raise InputError(f"resources must not repeat a resource, got {names!r}")
+    if client is None:
+        given = [r.client for r in resources if not isinstance(r, str) and r.client is not None]
+        client = given[0] if given else None
+    client = resolve_client(client)
+    deadline, budget = start_budget(client, timeout)
+    missing = [n for n in names if await _read(client, n, name) is None]
+    if missing:
+        logger.info("taking snapshot %r of %s together", name, ", ".join(missing))
+
+        async def all_there() -> bool:
+            return all([await _exists(client, n, name) for n in missing])
+
+        await recover_write(
+            lambda: client.create_multi_snapshot([(n, name) for n in missing]),
+            all_there,
+            f"snapshot {name!r} of {', '.join(missing)}",
+        )
+    out = []
+    for rsc in names:
+        if wait:
+            found: SnapshotInfo | None = await _await_successful(
+                client, rsc, name, deadline, budget
+            )
+        else:
+            found = await _read(client, rsc, name)
+        out.append(Snapshot(rsc, name, client=client, info=found))
+    return out
+
+
+# --- restore and rollback ------------------------------------------------------------------------
+async def restore(
+    client: Client,
+    rsc: str,
+    name: str,
+    to: str,
+    nodes: Sequence[str] | None,
+    *,
+    storage_pool_rename: Mapping[str, str] | None,
+    wait: bool,
+    deadline: float,
+    budget: float,
+) -> Resource:
+    """Restore snapshot ``name`` of ``rsc`` into the new resource ``to`` (see Snapshot.restore)."""
+    from aiolinstor._resource import Resource
+
+    what = f"restore of snapshot {name!r} of {rsc!r} into {to!r}"
+    info = await client.get_snapshot(rsc, name)
+    if not info.successful:
+        raise InputError(
+            f"cannot restore snapshot {name!r} of resource {rsc!r}: it is not successful "
+            f"(flags: {', '.join(info.flags) or 'none, still being taken'})"
+        )
+    target = await read_definition(client, to)
+    if target is not None:
+        if not await _restored_from(client, to, rsc, name):
+            raise refused(
+                AlreadyExistsError,
+                rc.FAIL_EXISTS_RSC_DFN,
+                f"cannot restore snapshot {name!r} of {rsc!r} into {to!r}: a resource "
+                f"{to!r} exists and was not restored from it",
+                "POST",
+                f"/v1/resource-definitions/{rsc}/snapshot-restore-resource/{name}",
+            )
+        logger.info("%s: done before, waiting for it", what)
+    else:
+        source = await read_definition(client, rsc)
+        group = source.resource_group_name if source is not None else None
+        await _restore_steps(client, rsc, name, to, nodes, storage_pool_rename, group, what)
+    restored = Resource(to, client=client)
+    if wait:
+        expected = len(nodes) if nodes else len(info.nodes)
+        condition = replicas_ready(min_diskful=expected)
+        await wait_resource(client, to, condition, "restore", deadline, budget)
+    await restored.refresh()
+    return restored
+
+
+async def _restore_steps(
+    client: Client,
+    rsc: str,
+    name: str,
+    to: str,
+    nodes: Sequence[str] | None,
+    rename: Mapping[str, str] | None,
+    group: str | None,
+    what: str,
+) -> None:
+    logger.info("%s", what)
+    step = "create resource definition"
+    try:
+        await client.create_resource_definition(to, resource_group=group)
+    except ApiCallError as exc:
+        raise failed_step(exc, what, step) from None
+    try:
+        step = "restore volume definitions"
+        await client.restore_volume_definitions(rsc, name, to)
+        step = "restore resources"
+        await client.restore_resources(rsc, name, to, nodes=nodes, stor_pool_rename=rename)
+    except ApiCallError as exc:
+        await remove_half_made(client, to)
+        raise failed_step(exc, what, step) from None
+    except BaseException:
+        await remove_half_made(client, to)
+        raise
+
+
+async def _restored_from(client: Client, to: str, rsc: str, name: str) -> bool:
+    """True when ``to`` has replicas restored from snapshot ``name`` of ``rsc``."""
+    for info in await client.view_resources(resources=[to]):
+        for volume in info.volumes:
+            source = volume.props.get("RestoreFromResource", "")
+            snap = volume.props.get("RestoreFromSnapshot", "")
+            if source.upper() == rsc.upper() and snap.upper() == name.upper():
+                return True
+    return False
+
+
+async def rollback(
+    client: Client,
+    rsc: str,
+    name: str,
+    *,
+    wait: bool,
+    deadline: float,
+    budget: float,
+) -> Resource:
+    """Roll ``rsc`` back to its snapshot ``name`` and wait until every replica is UpToDate.
+
+    Refused (InUseError, before any write) while the resource is in use on any node, as read
+    fresh; the controller refuses the same way if it gets into use meanwhile. Only the most
+    recent snapshot can be rolled back to (the controller's rule).
+    """
+    from aiolinstor._resource import Resource
+
+    name = check_snapshot_name(name)
+    path = f"/v1/resource-definitions/{rsc}/snapshot-rollback/{name}"
+    busy = await in_use_on(client, rsc)
+    if busy:
+        raise refused(
+            InUseError,
+            rc.FAIL_IN_USE,
+            f"cannot roll back resource {rsc!r} to snapshot {name!r}: it is in use on "
+            f"{', '.join(busy)}; stop using it there first",
+            "POST",
+            path,
+        )
+    logger.info("rolling %r back to snapshot %r", rsc, name)
+    await client.rollback_snapshot(rsc, name)
+    resource = Resource(rsc, client=client)
+    if wait:
+        await wait_resource(client, rsc, replicas_ready(), "rollback", deadline, budget)
+    await resource.refresh()
+    return resource
+
+
+__all__ = ["Snapshot", "list_snapshots", "snapshot_many", "take_snapshot"]

@@ -1,0 +1,467 @@
+"""The one HTTP layer: session, failover between controllers, retries, concurrency bound.
+
+Rules:
+
+* A connection that could not be made (refused, DNS, connect timeout, TLS handshake) never sent
+  the request, so any method moves on to the next controller.
+* Connection trouble after the request may have been sent (reset, server gone) and HTTP
+  502/503/504 move on and retry only for methods LINSTOR treats as idempotent (GET, HEAD, PUT,
+  DELETE); a POST raises ``TransportError`` so that the caller re-reads state instead.
+* Rounds over all controllers are retried with exponential backoff and jitter, bounded in
+  attempts and total time; when they are used up, ``ControllersUnavailable`` lists each controller
+  and why it failed.
+* A request that got no answer within ``timeout`` raises ``RequestTimeout`` at once (no retry:
+  the controller is alive but slow, and a retry would double its load).
+* The client stays on the controller that answered last.
+
+aiohttp itself re-sends an idempotent request once when a pooled keep-alive connection turns out
+to be closed; POSTs are never re-sent by either layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import aiohttp
+import anyio
+import yarl
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+
+from aiolinstor._apicallrc import ApiCallRcList
+from aiolinstor._config import ClientConfig, ControllerUrl, build_ssl_context
+from aiolinstor._errors import (
+    ControllersUnavailable,
+    InputError,
+    LinstorError,
+    ProtocolError,
+    RequestTimeout,
+    TransportError,
+    api_call_error,
+)
+from aiolinstor._transport_answers import (
+    Answer,
+    RawAnswer,
+    excerpt,
+    interpret,
+    log_rcs,
+    rcs_of,
+    read_body,
+)
+from aiolinstor._version import __version__
+
+logger = logging.getLogger("aiolinstor")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+GATEWAY_STATUSES = frozenset({502, 503, 504})
+DEFAULT_MAX_BODY = 256 * 1024 * 1024
+_CONNECT_TIMEOUT_ERRORS: tuple[type[BaseException], ...] = tuple(
+    t for t in (getattr(aiohttp, "ConnectionTimeoutError", None),) if isinstance(t, type)
+)
+
+Params = Sequence[tuple[str, str]]
+NO_BODY: Any = object()
+
+
+class _Failed(Exception):
+    """One controller failed for this request; ``sent`` says whether it may have arrived."""
+
+    def __init__(self, reason: str, *, sent: bool, retryable: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.sent = sent
+        self.retryable = retryable
+
+
+class _RoundFailed(Exception):
+    """Every controller failed in one round, in ways worth retrying."""
+
+    def __init__(self, failures: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{u}: {r}" for u, r in failures))
+        self.failures = failures
+
+
+def _encode_body(value: Any, method: str, path: str) -> bytes:
+    """Strict JSON (no NaN/Infinity, which the controller's parser refuses)."""
+    try:
+        return json.dumps(value, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"request body for {method} {path} is not valid JSON: {exc}") from None
+
+
+def _check_path(path: str) -> str:
+    if not path.startswith("/"):
+        raise ValueError(f"request path must start with '/': {path!r}")
+    return path
+
+
+class Transport:
+    """Sends requests to the configured controllers and decodes their answers."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        timeout: float,
+        connect_timeout: float,
+        max_concurrency: int,
+        retries: int,
+        retry_max_time: float,
+        retry_backoff: float = 0.25,
+        max_backoff: float = 4.0,
+        user_agent: str | None = None,
+        max_body_size: int = DEFAULT_MAX_BODY,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        self.config = config
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.max_concurrency = max_concurrency
+        self.retries = retries
+        self.retry_max_time = retry_max_time
+        self.retry_backoff = retry_backoff
+        self.max_backoff = max_backoff
+        self.user_agent = user_agent or f"aiolinstor/{__version__}"
+        self.max_body_size = max_body_size
+        self._sleep = sleep or asyncio.sleep
+        self._controllers: tuple[ControllerUrl, ...] = config.controllers
+        self._active = 0
+        self._session: aiohttp.ClientSession | None = None
+        self._semaphore: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+        self._authorization = config.credentials.authorization_header()
+        needs_tls = any(c.tls for c in self._controllers)
+        self._ssl_context = build_ssl_context(config.tls) if needs_tls else None
+
+    # --- lifecycle ------------------------------------------------------------------------
+    @property
+    def controllers(self) -> list[str]:
+        return [c.url for c in self._controllers]
+
+    @property
+    def active_controller(self) -> str:
+        return self._controllers[self._active].url
+
+    @property
+    def is_open(self) -> bool:
+        return self._session is not None and not self._closed
+
+    async def open(self) -> None:
+        """Create the session (connection pool) bound to the running event loop."""
+        if self._closed:
+            raise LinstorError("this client is closed; create a new one")
+        if self._session is not None:
+            raise LinstorError("this client is already open")
+        connector = aiohttp.TCPConnector(limit=0, ssl=self._ssl_context or True)
+        self._loop = asyncio.get_running_loop()
+        self._semaphore = asyncio.Semaphore(self.max_concurrency)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            headers={"Accept": "application/json", "User-Agent": self.user_agent},
+            auto_decompress=True,
+        )
+
+    async def close(self) -> None:
+        """Close the session; the transport cannot be used afterwards."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    def _ready_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise LinstorError("this client is closed; create a new one")
+        if self._session is None:
+            raise LinstorError("the client is not open; use 'async with Client(...) as client'")
+        if asyncio.get_running_loop() is not self._loop:
+            raise LinstorError("the client was opened in another event loop; it cannot be shared")
+        return self._session
+
+    # --- public entry points --------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json_body: Any = NO_BODY,
+        request_timeout: float | None = None,
+    ) -> Answer:
+        """Send one request with failover and retries; raise for error answers.
+
+        ``request_timeout`` overrides the client's per-request timeout for this request.
+        """
+        self._ready_session()
+        _check_path(path)
+        body = None if json_body is NO_BODY else _encode_body(json_body, method, path)
+        raw = await self._with_retries(
+            method, path, params, body, self.timeout if request_timeout is None else request_timeout
+        )
+        return interpret(raw, method, path)
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json_body: Any = NO_BODY,
+        request_timeout: float | None = None,
+    ) -> ApiCallRcList:
+        """A mutating request whose answer is an ApiCallRc list; errors raise, the rest logs."""
+        answer = await self.request(
+            method, path, params=params, json_body=json_body, request_timeout=request_timeout
+        )
+        rcs = rcs_of(answer)
+        log_rcs(rcs, method, path)
+        if rcs.errors:
+            raise api_call_error(rcs, answer.status, method, path)
+        return rcs
+
+    async def open_stream(
+        self, path: str, *, headers: Mapping[str, str] | None = None
+    ) -> aiohttp.ClientResponse:
+        """Open a GET whose body is read later (event streams); headers are checked here."""
+        self._ready_session()
+        _check_path(path)
+        failures: list[tuple[str, str]] = []
+        for index in self._controller_order():
+            controller = self._controllers[index]
+            try:
+                with anyio.fail_after(self.timeout):
+                    response = await self._send(
+                        controller, "GET", path, None, None, headers, request_timeout=None
+                    )
+            except TimeoutError:
+                raise RequestTimeout(
+                    f"GET {path}: no answer from {controller.url} within {self.timeout:g} s"
+                ) from None
+            except _Failed as exc:
+                failures.append((controller.url, exc.reason))
+                continue
+            if response.status in GATEWAY_STATUSES:
+                failures.append((controller.url, f"HTTP {response.status}"))
+                response.close()
+                continue
+            self._stay_on(index)
+            if not 200 <= response.status < 300:
+                try:
+                    body = await read_body(response, "GET", path, self.max_body_size)
+                finally:
+                    response.close()
+                raw = RawAnswer(response.status, body, response.content_type, None, controller.url)
+                interpret(raw, "GET", path)
+                raise ProtocolError(f"GET {path}: unexpected HTTP {response.status}")
+            return response
+        raise ControllersUnavailable(failures)
+
+    # --- retries and failover -------------------------------------------------------------
+    async def _with_retries(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        body: bytes | None,
+        request_timeout: float,
+    ) -> RawAnswer:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retries + 1) | stop_after_delay(self.retry_max_time),
+            wait=wait_random_exponential(multiplier=self.retry_backoff, max=self.max_backoff),
+            retry=retry_if_exception_type(_RoundFailed),
+            sleep=self._sleep,
+            reraise=True,
+            before_sleep=lambda state: logger.debug(
+                "%s %s: all controllers failed (attempt %d), backing off",
+                method,
+                path,
+                state.attempt_number,
+            ),
+        )
+        try:
+            result: RawAnswer = await retrying(
+                self._round, method, path, params, body, request_timeout
+            )
+        except _RoundFailed as exc:
+            raise ControllersUnavailable(exc.failures) from None
+        return result
+
+    def _controller_order(self) -> list[int]:
+        count = len(self._controllers)
+        return [(self._active + offset) % count for offset in range(count)]
+
+    def _stay_on(self, index: int) -> None:
+        if index != self._active:
+            logger.warning(
+                "switching to LINSTOR controller %s (was %s)",
+                self._controllers[index].url,
+                self._controllers[self._active].url,
+            )
+            self._active = index
+
+    async def _round(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        body: bytes | None,
+        request_timeout: float,
+    ) -> RawAnswer:
+        """Try each controller once, starting with the active one."""
+        safe = method.upper() in SAFE_METHODS
+        failures: list[tuple[str, str]] = []
+        retryable = False
+        for index in self._controller_order():
+            controller = self._controllers[index]
+            try:
+                raw = await self._exchange(controller, method, path, params, body, request_timeout)
+            except _Failed as exc:
+                if exc.sent and not safe:
+                    raise TransportError(
+                        f"{method} {path}: {exc.reason} after the request was sent to "
+                        f"{controller.url}; not re-sent because {method} is not idempotent"
+                    ) from None
+                logger.debug("%s %s: controller %s failed: %s", method, path, controller, exc)
+                failures.append((controller.url, exc.reason))
+                retryable = retryable or exc.retryable
+                continue
+            if raw.status in GATEWAY_STATUSES:
+                reason = f"HTTP {raw.status} {excerpt(raw.body)}".strip()
+                if not safe:
+                    raise TransportError(
+                        f"{method} {path}: {controller.url} answered {reason}; not re-sent "
+                        f"because {method} is not idempotent"
+                    )
+                failures.append((controller.url, reason))
+                retryable = True
+                continue
+            self._stay_on(index)
+            return raw
+        if retryable:
+            raise _RoundFailed(failures)
+        raise ControllersUnavailable(failures)
+
+    # --- one exchange with one controller -------------------------------------------------
+    def _headers(self, body: bytes | None, extra: Mapping[str, str] | None) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        if self._authorization is not None:
+            headers["Authorization"] = self._authorization
+        if extra:
+            headers.update(extra)
+        return headers
+
+    async def _send(
+        self,
+        controller: ControllerUrl,
+        method: str,
+        path: str,
+        params: Params | None,
+        body: bytes | None,
+        extra_headers: Mapping[str, str] | None,
+        *,
+        request_timeout: float | None,
+    ) -> aiohttp.ClientResponse:
+        """Send and wait for the headers; ``request_timeout`` None leaves the body unbounded."""
+        session = self._ready_session()
+        url = yarl.URL(controller.url + path, encoded=True)
+        client_timeout = aiohttp.ClientTimeout(
+            total=request_timeout, sock_connect=self.connect_timeout
+        )
+        try:
+            return await session.request(
+                method,
+                url,
+                params=list(params) if params else None,
+                data=body,
+                headers=self._headers(body, extra_headers),
+                timeout=client_timeout,
+                allow_redirects=False,
+            )
+        except Exception as exc:
+            mapped = self._map_error(exc, method, path, controller, request_timeout)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+
+    async def _exchange(
+        self,
+        controller: ControllerUrl,
+        method: str,
+        path: str,
+        params: Params | None,
+        body: bytes | None,
+        request_timeout: float,
+    ) -> RawAnswer:
+        assert self._semaphore is not None
+        async with self._semaphore:
+            started = time.monotonic()
+            response = await self._send(
+                controller, method, path, params, body, None, request_timeout=request_timeout
+            )
+            try:
+                data = await read_body(response, method, path, self.max_body_size)
+            except Exception as exc:
+                mapped = self._map_error(exc, method, path, controller, request_timeout)
+                if mapped is exc:
+                    raise
+                raise mapped from exc
+            finally:
+                response.release()
+        logger.debug(
+            "%s %s -> %d in %.1f ms (%s)",
+            method,
+            path,
+            response.status,
+            (time.monotonic() - started) * 1000,
+            controller.url,
+        )
+        return RawAnswer(
+            status=response.status,
+            body=data,
+            content_type=response.content_type,
+            location=response.headers.get("Location"),
+            controller=controller.url,
+        )
+
+    def _map_error(
+        self,
+        exc: Exception,
+        method: str,
+        path: str,
+        controller: ControllerUrl,
+        request_timeout: float | None,
+    ) -> Exception:
+        """Turn an aiohttp/OS failure into _Failed, RequestTimeout or ProtocolError."""
+        if isinstance(exc, (_Failed, LinstorError)):
+            return exc
+        name = type(exc).__name__
+        if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+            return _Failed(
+                f"TLS certificate rejected: {exc.certificate_error}", sent=False, retryable=False
+            )
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return _Failed(f"cannot connect: {exc.os_error or name}", sent=False)
+        if _CONNECT_TIMEOUT_ERRORS and isinstance(exc, _CONNECT_TIMEOUT_ERRORS):
+            return _Failed(f"connect timeout after {self.connect_timeout:g} s", sent=False)
+        if isinstance(exc, asyncio.TimeoutError):
+            waited = request_timeout or 0.0
+            return RequestTimeout(
+                f"{method} {path}: no answer from {controller.url} within {waited:g} s"
+            )
+        if isinstance(exc, aiohttp.ClientResponseError):
+            return ProtocolError(f"{method} {path}: bad HTTP answer from {controller.url}: {exc}")
+        if isinstance(exc, (aiohttp.ClientError, OSError)):
+            return _Failed(f"connection broke: {name}: {exc}".rstrip(": "), sent=True)
+        return exc

@@ -1,0 +1,127 @@
+"""Decoding controller answers: bodies (size-capped), JSON, ApiCallRc lists and HTTP errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from aiolinstor._apicallrc import ApiCallRcList
+from aiolinstor._errors import ProtocolError, api_call_error
+
+logger = logging.getLogger("aiolinstor")
+
+_EXCERPT = 200
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A decoded 2xx answer: status and JSON body (None when the body was empty)."""
+
+    status: int
+    data: Any
+    method: str
+    path: str
+    controller: str
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    """An answer as received: status, undecoded body and where it came from."""
+
+    status: int
+    body: bytes
+    content_type: str
+    location: str | None
+    controller: str
+
+
+def excerpt(body: bytes) -> str:
+    """A short, single-line piece of a body for error messages."""
+    text = body[: _EXCERPT * 4].decode("utf-8", errors="replace")
+    text = " ".join(text.split())
+    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
+
+
+async def read_body(response: aiohttp.ClientResponse, method: str, path: str, limit: int) -> bytes:
+    """The whole body, refusing more than ``limit`` bytes; a cut body is a ProtocolError."""
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        raise ProtocolError(
+            f"{method} {path}: HTTP {response.status} body of {declared} bytes exceeds the "
+            f"limit of {limit} bytes"
+        )
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise ProtocolError(
+                    f"{method} {path}: HTTP {response.status} body exceeds the limit of "
+                    f"{limit} bytes"
+                )
+            chunks.append(chunk)
+    except aiohttp.ClientPayloadError as exc:
+        raise ProtocolError(
+            f"{method} {path}: HTTP {response.status} body is truncated or malformed: {exc}"
+        ) from None
+    return b"".join(chunks)
+
+
+def rcs_of(answer: Answer) -> ApiCallRcList:
+    """The answer body as an ApiCallRc list (an empty body is an empty list)."""
+    if answer.data is None:
+        return ApiCallRcList((), answer.status)
+    try:
+        return ApiCallRcList.from_json(answer.data, answer.status)
+    except ProtocolError as exc:
+        raise ProtocolError(f"{answer.method} {answer.path}: HTTP {answer.status}: {exc}") from None
+
+
+def log_rcs(rcs: ApiCallRcList, method: str, path: str) -> None:
+    """Warnings at WARNING, infos at DEBUG, on the ``aiolinstor`` logger."""
+    for entry in rcs.warnings:
+        logger.warning("%s %s: %s", method, path, entry)
+    for entry in rcs.infos:
+        logger.debug("%s %s: %s", method, path, entry)
+
+
+def decode(raw: RawAnswer, method: str, path: str) -> Any:
+    """The JSON body (None when empty); anything else is a ProtocolError with an excerpt."""
+    if not raw.body.strip():
+        return None
+    try:
+        return json.loads(raw.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ProtocolError(
+            f"{method} {path}: HTTP {raw.status} answer from {raw.controller} is not JSON "
+            f"(content type {raw.content_type or 'none'}): {excerpt(raw.body)!r}"
+        ) from None
+
+
+def interpret(raw: RawAnswer, method: str, path: str) -> Answer:
+    """A 2xx answer decoded; redirects and error statuses raise the matching error."""
+    status = raw.status
+    if 200 <= status < 300:
+        return Answer(status, decode(raw, method, path), method, path, raw.controller)
+    if 300 <= status < 400:
+        raise ProtocolError(
+            f"{method} {path}: unexpected redirect (HTTP {status}) from {raw.controller} "
+            f"to {raw.location!r}"
+        )
+    try:
+        data = decode(raw, method, path)
+        rcs = ApiCallRcList.from_json([] if data is None else data, status)
+    except ProtocolError:
+        if status in (401, 403):
+            raise api_call_error(ApiCallRcList((), status), status, method, path) from None
+        raise ProtocolError(
+            f"{method} {path}: HTTP {status} from {raw.controller} without an ApiCallRc "
+            f"list: {excerpt(raw.body)!r}"
+        ) from None
+    log_rcs(rcs, method, path)
+    raise api_call_error(rcs, status, method, path)
