@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from aiolinstor._apicallrc import ApiCallRc, ApiCallRcList, make_ret_code
-from aiolinstor._errors import InputError, InvalidSizeError, NotFoundError
+from aiolinstor._errors import InputError, InvalidSizeError, NotFoundError, ProtocolError
 from aiolinstor._models_parse import expect_list
 from aiolinstor._transport import NO_BODY, Params, Transport
 
@@ -29,6 +29,9 @@ def str_list(name: str, values: Iterable[str] | None) -> list[str] | None:
         return None
     if isinstance(values, str):
         raise InputError(f"{name} must be a list of strings, not the string {values!r}")
+    given: object = values  # callers without type checking pass anything
+    if isinstance(given, (bytes, bytearray)) or not isinstance(given, Iterable):
+        raise InputError(f"{name} must be a list of strings, got {values!r}")
     items = list(values)
     for item in items:
         if not isinstance(item, str):
@@ -119,7 +122,10 @@ class ApiBase:
         params: Params | None = None,
     ) -> list[T]:
         data = await self._get(path, params)
-        return [parse(item) for item in expect_list([] if data is None else data, what)]
+        try:
+            return [parse(item) for item in expect_list([] if data is None else data, what)]
+        except ProtocolError as exc:
+            raise ProtocolError(f"GET {path}: {exc}") from None
 
     async def _get_one(self, path: str, parse: Callable[[object], T], what: str) -> T:
         """A single object; some endpoints answer a one-element list, an empty one is 404."""
@@ -130,7 +136,10 @@ class ApiBase:
             data = data[0]
         if data is None:
             raise not_found(path)
-        return parse(data)
+        try:
+            return parse(data)
+        except ProtocolError as exc:
+            raise ProtocolError(f"GET {path}: {exc}") from None
 
     async def _call(
         self,

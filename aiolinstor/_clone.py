@@ -13,22 +13,28 @@ from typing import TYPE_CHECKING
 from aiolinstor import _apicallrc as rc
 from aiolinstor._api import CloneStatus
 from aiolinstor._errors import AlreadyExistsError, ConvergenceFailed, NodeLag, NotFoundError
+from aiolinstor._lifecycle_support import refused, start_budget, time_left, wait_resource
 from aiolinstor._names import check_node_name, check_resource_group_name, check_resource_name
-from aiolinstor._snapshot import refused, start_budget, time_left, wait_resource
 from aiolinstor._volume import read_definition
 from aiolinstor._waits import (
     DONE,
+    Done,
     Failed,
     NotYet,
     Verdict,
+    node_lag,
     poll_until,
     recover_write,
     replicas_ready,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from aiolinstor._client import Client
+    from aiolinstor._models import ResourceInfo
     from aiolinstor._resource import Resource
+    from aiolinstor._waits import Condition
 
 logger = logging.getLogger("aiolinstor")
 
@@ -129,6 +135,31 @@ async def _clone_failure(client: Client, source: str, target: str) -> Convergenc
 
 
 # --- DRBD Proxy --------------------------------------------------------------------------------
+def _reconnected(node_a: str, node_b: str) -> Condition:
+    """Every replica settled, and the two ends report their connection to each other up."""
+    ready = replicas_ready()
+
+    def condition(resources: Sequence[ResourceInfo]) -> Verdict:
+        verdict = ready(resources)
+        if not isinstance(verdict, Done):
+            return verdict
+        ends = {r.node_name.upper(): r for r in resources if not r.deleting}
+        pair = [ends.get(node_a.upper()), ends.get(node_b.upper())]
+        if any(end is None for end in pair) or all(end.diskless for end in pair if end):
+            return DONE
+        lags = []
+        for here, there in ((pair[0], node_b), (pair[1], node_a)):
+            assert here is not None
+            link = next(
+                (c for p, c in here.connections.items() if p.upper() == there.upper()), None
+            )
+            if link is None or not link.connected:
+                lags.append(node_lag(here, f"connection to {there} not re-established yet"))
+        return NotYet(tuple(lags)) if lags else DONE
+
+    return condition
+
+
 async def set_drbd_proxy(
     client: Client,
     resource: str,
@@ -143,7 +174,7 @@ async def set_drbd_proxy(
     """Enable or disable DRBD Proxy between the replicas on ``node_a`` and ``node_b``.
 
     Reads the resource connection first and only writes when its ``DRBD_PROXY`` flag differs;
-    then (``wait``) waits until every replica is UpToDate and connected again.
+    then (``wait``) waits until every replica is UpToDate and the two ends are connected again.
     """
     resource = check_resource_name(resource)
     node_a, node_b = check_node_name(node_a), check_node_name(node_b)
@@ -158,7 +189,8 @@ async def set_drbd_proxy(
             await client.disable_drbd_proxy(resource, node_a, node_b)
     if wait:
         operation = "drbd_proxy_enable" if enable else "drbd_proxy_disable"
-        await wait_resource(client, resource, replicas_ready(), operation, deadline, budget)
+        condition = _reconnected(node_a, node_b)
+        await wait_resource(client, resource, condition, operation, deadline, budget)
 
 
 __all__ = ["clone", "set_drbd_proxy"]

@@ -171,9 +171,7 @@ class NodeLag:
         if self.disk_state:
             parts.append(f"disk {self.disk_state}")
         if self.replication_state:
-            progress = (
-                f" {self.done_percentage:.1f}%" if self.done_percentage is not None else ""
-            )
+            progress = f" {self.done_percentage:.1f}%" if self.done_percentage is not None else ""
             parts.append(f"replication {self.replication_state}{progress}")
         if self.connection:
             parts.append(f"connection {self.connection}")

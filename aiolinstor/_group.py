@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiolinstor._client import resolve_client
 from aiolinstor._errors import AlreadyExistsError, ApiCallError, InputError
+from aiolinstor._lifecycle_support import start_budget, wait_resource
 from aiolinstor._names import check_resource_group_name, check_resource_name, check_volume_number
 from aiolinstor._placement import Placement
 from aiolinstor._props import changed, check_keys, check_props, present
 from aiolinstor._sizes import format_size, parse_size, to_kib
-from aiolinstor._snapshot import start_budget, wait_resource
 from aiolinstor._volume import read_definition, remove_half_made
 from aiolinstor._waits import recover_write, replicas_ready
 

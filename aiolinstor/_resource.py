@@ -242,7 +242,7 @@ class Resource(ResourceLifecycle):
         the device path."""
         node = check_node_name(node)
         client, deadline, budget = self._start(timeout)
-        await self._read(client)
+        await self._read_placement(client)
         self._require_volumes("activate")
         mine = self._on(node)
         if mine is not None and mine.deleting:
@@ -275,7 +275,7 @@ class Resource(ResourceLifecycle):
         """
         node = check_node_name(node)
         client, deadline, budget = self._start(timeout)
-        await self._read(client)
+        await self._read_placement(client)
         mine = self._on(node)
         if mine is None:
             return Deactivation.ABSENT
@@ -344,8 +344,8 @@ class Resource(ResourceLifecycle):
                 f"delete of {self._name!r}",
             )
         await self._finish(client, gone(), "delete", wait, deadline, budget)
-        if wait:
-            await self._read(client)
+        if wait:  # deleted, as the controller answered, and no replica is left
+            self._apply_definition(None)
         return self
 
     # --- progress -----------------------------------------------------------------------------
@@ -414,6 +414,21 @@ class Resource(ResourceLifecycle):
             await self._wait(client, condition, operation, deadline, budget)
         else:
             await self._read(client)
+
+    async def _read_placement(self, client: Client) -> None:
+        """Fresh replicas (what placement decisions need); the definition too, unless it was
+        read before and replicas with volumes show it still exists."""
+        if self._definition is None:
+            await self._read(client)
+            return
+        replicas = await self._read_replicas(client)
+        if any(r.volumes for r in replicas):
+            self._exists = True
+            self._apply_replicas(replicas)
+            return
+        definition = await self._read_definition(client)
+        self._replicas = tuple(replicas) if definition is not None else ()
+        self._apply_definition(definition)
 
     async def _read(self, client: Client) -> None:
         definition = await self._read_definition(client)

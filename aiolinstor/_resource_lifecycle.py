@@ -85,7 +85,8 @@ class ResourceLifecycle:
     ) -> R:
         """Roll back to ``snapshot`` (the most recent one) and wait until every replica is
         UpToDate again. Refused with InUseError while the resource is in use on any node."""
-        from aiolinstor._snapshot import Snapshot, rollback
+        from aiolinstor._snapshot import Snapshot
+        from aiolinstor._snapshot_restore import rollback
 
         if isinstance(snapshot, Snapshot):
             if snapshot.resource_name.upper() != self._name.upper():

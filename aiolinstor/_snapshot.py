@@ -3,8 +3,8 @@ one consistent snapshot over several resources.
 
 Every coroutine reads fresh state first, writes only what is missing, and by default waits for
 the result: a snapshot until it is SUCCESSFUL on every node, a deletion until it is gone, a
-restore or rollback until every replica is UpToDate and connected. The deadline is the one
-``timeout`` (default: the client's ``wait_timeout``) for the whole call.
+restore or rollback (:mod:`._snapshot_restore`) until every replica is UpToDate and connected.
+The deadline is the one ``timeout`` (default: the client's ``wait_timeout``) for the whole call.
 """
 
 from __future__ import annotations
@@ -15,95 +15,29 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from aiolinstor import _apicallrc as rc
 from aiolinstor._client import resolve_client
 from aiolinstor._errors import (
     AlreadyExistsError,
     ApiCallError,
     InputError,
-    InUseError,
     NodeLag,
     NotFoundError,
 )
+from aiolinstor._lifecycle_support import start_budget, time_left
 from aiolinstor._names import check_node_name, check_resource_name, check_snapshot_name
 from aiolinstor._sizes import KiB
-from aiolinstor._volume import read_definition, remove_half_made
-from aiolinstor._waits import (
-    DONE,
-    Failed,
-    NotYet,
-    Verdict,
-    poll_until,
-    recover_write,
-    replicas_ready,
-    resolve_timeout,
-    wait_until,
-    watcher_for,
-)
+from aiolinstor._snapshot_restore import restore, rollback
+from aiolinstor._waits import DONE, Failed, NotYet, Verdict, poll_until, recover_write
 
 if TYPE_CHECKING:
     from aiolinstor._client import Client
     from aiolinstor._models import SnapshotInfo
     from aiolinstor._resource import Resource
-    from aiolinstor._waits import Condition
 
 logger = logging.getLogger("aiolinstor")
 
 #: Longest time spent removing a snapshot this call made after it failed.
 _CLEANUP_S = 30.0
-
-
-# --- shared helpers of the lifecycle modules -------------------------------------------------
-def start_budget(client: Client, timeout: float | None) -> tuple[float, float]:
-    """``(deadline, budget)`` of an operation: its whole time, from now."""
-    budget = resolve_timeout(client, timeout)
-    return anyio.current_time() + budget, budget
-
-
-def time_left(deadline: float) -> float:
-    return max(deadline - anyio.current_time(), 0.0)
-
-
-async def wait_resource(
-    client: Client,
-    name: str,
-    condition: Condition,
-    operation: str,
-    deadline: float,
-    budget: float,
-) -> None:
-    """Wait through the client's shared watcher until ``condition`` holds for ``name``."""
-    await wait_until(
-        watcher_for(client),
-        [name],
-        condition,
-        within=time_left(deadline),
-        resource=name,
-        operation=operation,
-        reported_timeout=budget,
-    )
-
-
-def refused(
-    error: type[ApiCallError], const: int, message: str, method: str, path: str
-) -> ApiCallError:
-    """An ApiCallError raised before any write (like the controller would answer)."""
-    entry = rc.ApiCallRc(ret_code=rc.make_ret_code(const), message=message)
-    exc = error(rc.ApiCallRcList([entry]), 0, method, path)
-    exc.args = (message,)
-    return exc
-
-
-def failed_step(exc: ApiCallError, what: str, step: str) -> ApiCallError:
-    """``exc`` (same class, same entries) with a message naming the step that failed."""
-    exc.args = (f"{what}: step '{step}' failed: {exc}",)
-    return exc
-
-
-async def in_use_on(client: Client, resource: str) -> list[str]:
-    """Nodes where ``resource`` is in use (DRBD Primary), read fresh."""
-    found = await client.view_resources(resources=[resource])
-    return sorted(r.node_name for r in found if r.name.upper() == resource.upper() and r.in_use)
 
 
 # --- the snapshot ------------------------------------------------------------------------------
@@ -345,8 +279,7 @@ async def take_snapshot(
             if existing is None:
                 raise
         except ApiCallError:
-            if await _read(client, rsc, name) is not None:
-                await _remove_failed(client, rsc, name)
+            await _remove_if_failed(client, rsc, name)
             raise
     if existing is not None and wanted and sorted(n.upper() for n in existing.nodes) != wanted:
         raise InputError(
@@ -359,9 +292,7 @@ async def take_snapshot(
         info = await _await_successful(client, rsc, name, deadline, budget)
     except Exception:
         if created:
-            found = await _read(client, rsc, name)
-            if found is not None and found.failed:
-                await _remove_failed(client, rsc, name)
+            await _remove_if_failed(client, rsc, name)
         raise
     return Snapshot(rsc, name, client=client, info=info)
 
@@ -370,14 +301,19 @@ async def _exists(client: Client, rsc: str, name: str) -> bool:
     return await _read(client, rsc, name) is not None
 
 
-async def _remove_failed(client: Client, rsc: str, name: str) -> None:
-    """Delete a snapshot this call made that failed (shielded; errors only logged)."""
-    logger.warning("removing the failed snapshot %r of %r", name, rsc)
+async def _remove_if_failed(client: Client, rsc: str, name: str) -> None:
+    """Delete snapshot ``name`` if the controller marks it failed (after this call made it).
+
+    Shielded from cancellation and bounded; errors are only logged, the original one matters.
+    """
     with anyio.move_on_after(_CLEANUP_S, shield=True):
         try:
-            await client.delete_snapshot(rsc, name)
-        except Exception as exc:  # the original error matters more; log this one
-            logger.error("could not remove snapshot %r of %r: %s", name, rsc, exc)
+            found = await _read(client, rsc, name)
+            if found is not None and found.failed:
+                logger.warning("removing the failed snapshot %r of %r", name, rsc)
+                await client.delete_snapshot(rsc, name)
+        except Exception as exc:
+            logger.error("could not remove the failed snapshot %r of %r: %s", name, rsc, exc)
 
 
 async def list_snapshots(client: Client, rsc: str) -> list[Snapshot]:
@@ -425,11 +361,16 @@ async def snapshot_many(
         async def all_there() -> bool:
             return all([await _exists(client, n, name) for n in missing])
 
-        await recover_write(
-            lambda: client.create_multi_snapshot([(n, name) for n in missing]),
-            all_there,
-            f"snapshot {name!r} of {', '.join(missing)}",
-        )
+        try:
+            await recover_write(
+                lambda: client.create_multi_snapshot([(n, name) for n in missing]),
+                all_there,
+                f"snapshot {name!r} of {', '.join(missing)}",
+            )
+        except ApiCallError:
+            for rsc in missing:
+                await _remove_if_failed(client, rsc, name)
+            raise
     out = []
     for rsc in names:
         if wait:
@@ -440,132 +381,6 @@ async def snapshot_many(
             found = await _read(client, rsc, name)
         out.append(Snapshot(rsc, name, client=client, info=found))
     return out
-
-
-# --- restore and rollback ------------------------------------------------------------------------
-async def restore(
-    client: Client,
-    rsc: str,
-    name: str,
-    to: str,
-    nodes: Sequence[str] | None,
-    *,
-    storage_pool_rename: Mapping[str, str] | None,
-    wait: bool,
-    deadline: float,
-    budget: float,
-) -> Resource:
-    """Restore snapshot ``name`` of ``rsc`` into the new resource ``to`` (see Snapshot.restore)."""
-    from aiolinstor._resource import Resource
-
-    what = f"restore of snapshot {name!r} of {rsc!r} into {to!r}"
-    info = await client.get_snapshot(rsc, name)
-    if not info.successful:
-        raise InputError(
-            f"cannot restore snapshot {name!r} of resource {rsc!r}: it is not successful "
-            f"(flags: {', '.join(info.flags) or 'none, still being taken'})"
-        )
-    target = await read_definition(client, to)
-    if target is not None:
-        if not await _restored_from(client, to, rsc, name):
-            raise refused(
-                AlreadyExistsError,
-                rc.FAIL_EXISTS_RSC_DFN,
-                f"cannot restore snapshot {name!r} of {rsc!r} into {to!r}: a resource "
-                f"{to!r} exists and was not restored from it",
-                "POST",
-                f"/v1/resource-definitions/{rsc}/snapshot-restore-resource/{name}",
-            )
-        logger.info("%s: done before, waiting for it", what)
-    else:
-        source = await read_definition(client, rsc)
-        group = source.resource_group_name if source is not None else None
-        await _restore_steps(client, rsc, name, to, nodes, storage_pool_rename, group, what)
-    restored = Resource(to, client=client)
-    if wait:
-        expected = len(nodes) if nodes else len(info.nodes)
-        condition = replicas_ready(min_diskful=expected)
-        await wait_resource(client, to, condition, "restore", deadline, budget)
-    await restored.refresh()
-    return restored
-
-
-async def _restore_steps(
-    client: Client,
-    rsc: str,
-    name: str,
-    to: str,
-    nodes: Sequence[str] | None,
-    rename: Mapping[str, str] | None,
-    group: str | None,
-    what: str,
-) -> None:
-    logger.info("%s", what)
-    step = "create resource definition"
-    try:
-        await client.create_resource_definition(to, resource_group=group)
-    except ApiCallError as exc:
-        raise failed_step(exc, what, step) from None
-    try:
-        step = "restore volume definitions"
-        await client.restore_volume_definitions(rsc, name, to)
-        step = "restore resources"
-        await client.restore_resources(rsc, name, to, nodes=nodes, stor_pool_rename=rename)
-    except ApiCallError as exc:
-        await remove_half_made(client, to)
-        raise failed_step(exc, what, step) from None
-    except BaseException:
-        await remove_half_made(client, to)
-        raise
-
-
-async def _restored_from(client: Client, to: str, rsc: str, name: str) -> bool:
-    """True when ``to`` has replicas restored from snapshot ``name`` of ``rsc``."""
-    for info in await client.view_resources(resources=[to]):
-        for volume in info.volumes:
-            source = volume.props.get("RestoreFromResource", "")
-            snap = volume.props.get("RestoreFromSnapshot", "")
-            if source.upper() == rsc.upper() and snap.upper() == name.upper():
-                return True
-    return False
-
-
-async def rollback(
-    client: Client,
-    rsc: str,
-    name: str,
-    *,
-    wait: bool,
-    deadline: float,
-    budget: float,
-) -> Resource:
-    """Roll ``rsc`` back to its snapshot ``name`` and wait until every replica is UpToDate.
-
-    Refused (InUseError, before any write) while the resource is in use on any node, as read
-    fresh; the controller refuses the same way if it gets into use meanwhile. Only the most
-    recent snapshot can be rolled back to (the controller's rule).
-    """
-    from aiolinstor._resource import Resource
-
-    name = check_snapshot_name(name)
-    path = f"/v1/resource-definitions/{rsc}/snapshot-rollback/{name}"
-    busy = await in_use_on(client, rsc)
-    if busy:
-        raise refused(
-            InUseError,
-            rc.FAIL_IN_USE,
-            f"cannot roll back resource {rsc!r} to snapshot {name!r}: it is in use on "
-            f"{', '.join(busy)}; stop using it there first",
-            "POST",
-            path,
-        )
-    logger.info("rolling %r back to snapshot %r", rsc, name)
-    await client.rollback_snapshot(rsc, name)
-    resource = Resource(rsc, client=client)
-    if wait:
-        await wait_resource(client, rsc, replicas_ready(), "rollback", deadline, budget)
-    await resource.refresh()
-    return resource
 
 
 __all__ = ["Snapshot", "list_snapshots", "snapshot_many", "take_snapshot"]

@@ -136,15 +136,21 @@ class EventStream:
             response.close()
             logger.debug("%s %s: event stream closed", self._method, self._path)
 
+    async def open(self) -> None:
+        """Send the request and wait for the answer's headers now (else the first iteration
+        does it), so that opening can be bounded apart from waiting for events."""
+        if self._response is not None or self._closed:
+            return
+        try:
+            self._response = await self._opener()
+        except BaseException:
+            self._closed = True
+            raise
+
     async def __anext__(self) -> Event:
-        if self._closed:
+        await self.open()
+        if self._closed or self._response is None:
             raise StopAsyncIteration
-        if self._response is None:
-            try:
-                self._response = await self._opener()
-            except BaseException:
-                self._closed = True
-                raise
         while True:
             line = await self._readline(self._response)
             if not line:

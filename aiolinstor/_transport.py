@@ -10,8 +10,14 @@ Rules:
 * Rounds over all controllers are retried with exponential backoff and jitter, bounded in
   attempts and total time; when they are used up, ``ControllersUnavailable`` lists each controller
   and why it failed.
-* A request that got no answer within ``timeout`` raises ``RequestTimeout`` at once (no retry:
-  the controller is alive but slow, and a retry would double its load).
+* A request that got no answer within ``timeout`` is not retried (the controller may be alive
+  but slow, and a retry would double its load): an idempotent one moves on to the next
+  controller (a hung controller must not stop a cluster that has another), and raises
+  ``RequestTimeout`` when every controller timed out; a POST raises ``RequestTimeout`` at once.
+* A read (GET, HEAD) answered with a controller-side fault (HTTP 5xx with FAIL_UNKNOWN_ERROR,
+  FAIL_IMPL_ERROR or a database error) is retried like an unreachable controller; when the
+  retries are used up, the last such answer raises its ``ApiCallError`` (with its error
+  report ids). Writes are never retried on an answer.
 * The client stays on the controller that answered last.
 
 aiohttp itself re-sends an idempotent request once when a pooled keep-alive connection turns out
@@ -57,12 +63,14 @@ from aiolinstor._transport_answers import (
     log_rcs,
     rcs_of,
     read_body,
+    server_fault,
 )
 from aiolinstor._version import __version__
 
 logger = logging.getLogger("aiolinstor")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 GATEWAY_STATUSES = frozenset({502, 503, 504})
 DEFAULT_MAX_BODY = 256 * 1024 * 1024
 _CONNECT_TIMEOUT_ERRORS: tuple[type[BaseException], ...] = tuple(
@@ -86,9 +94,11 @@ class _Failed(Exception):
 class _RoundFailed(Exception):
     """Every controller failed in one round, in ways worth retrying."""
 
-    def __init__(self, failures: list[tuple[str, str]]) -> None:
+    def __init__(self, failures: list[tuple[str, str]], answer: RawAnswer | None = None) -> None:
         super().__init__("; ".join(f"{u}: {r}" for u, r in failures))
         self.failures = failures
+        #: The last controller-side fault answer of a read, raised when retries run out.
+        self.answer = answer
 
 
 def _encode_body(value: Any, method: str, path: str) -> bytes:
@@ -275,8 +285,22 @@ class Transport:
         body: bytes | None,
         request_timeout: float,
     ) -> RawAnswer:
+        # Most rounds succeed: only a failed one pays for setting up the retry machinery, into
+        # which its failure is then fed as the first attempt.
+        started = time.monotonic()
+        try:
+            return await self._round(method, path, params, body, request_timeout)
+        except _RoundFailed as exc:
+            first_failure: list[_RoundFailed] = [exc]
+
+        async def attempt() -> RawAnswer:
+            if first_failure:
+                raise first_failure.pop()
+            return await self._round(method, path, params, body, request_timeout)
+
+        budget = self.retry_max_time - (time.monotonic() - started)
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.retries + 1) | stop_after_delay(self.retry_max_time),
+            stop=stop_after_attempt(self.retries + 1) | stop_after_delay(budget),
             wait=wait_random_exponential(multiplier=self.retry_backoff, max=self.max_backoff),
             retry=retry_if_exception_type(_RoundFailed),
             sleep=self._sleep,
@@ -289,10 +313,10 @@ class Transport:
             ),
         )
         try:
-            result: RawAnswer = await retrying(
-                self._round, method, path, params, body, request_timeout
-            )
+            result: RawAnswer = await retrying(attempt)
         except _RoundFailed as exc:
+            if exc.answer is not None:
+                return exc.answer
             raise ControllersUnavailable(exc.failures) from None
         return result
 
@@ -321,10 +345,19 @@ class Transport:
         safe = method.upper() in SAFE_METHODS
         failures: list[tuple[str, str]] = []
         retryable = False
+        timed_out: RequestTimeout | None = None
+        fault: RawAnswer | None = None
         for index in self._controller_order():
             controller = self._controllers[index]
             try:
                 raw = await self._exchange(controller, method, path, params, body, request_timeout)
+            except RequestTimeout as exc:
+                if not safe or len(self._controllers) == 1:
+                    raise
+                logger.warning("%s; trying the next controller", exc)
+                failures.append((controller.url, f"no answer within {request_timeout:g} s"))
+                timed_out = timed_out or exc
+                continue
             except _Failed as exc:
                 if exc.sent and not safe:
                     raise TransportError(
@@ -345,10 +378,22 @@ class Transport:
                 failures.append((controller.url, reason))
                 retryable = True
                 continue
+            if method.upper() in READ_METHODS and server_fault(raw):
+                reason = f"HTTP {raw.status} {excerpt(raw.body)}".strip()
+                logger.warning("%s %s: %s answered %s", method, path, controller.url, reason)
+                failures.append((controller.url, reason))
+                fault = raw
+                retryable = True
+                continue
             self._stay_on(index)
             return raw
         if retryable:
-            raise _RoundFailed(failures)
+            raise _RoundFailed(failures, fault)
+        every_one_timed_out = len(failures) == len(self._controllers) and all(
+            reason.startswith("no answer within") for _, reason in failures
+        )
+        if timed_out is not None and every_one_timed_out:
+            raise timed_out
         raise ControllersUnavailable(failures)
 
     # --- one exchange with one controller -------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 
+from aiolinstor import _apicallrc as rc
 from aiolinstor._apicallrc import ApiCallRcList
 from aiolinstor._errors import ProtocolError, api_call_error
 
@@ -54,9 +55,12 @@ async def read_body(response: aiohttp.ClientResponse, method: str, path: str, li
             f"{method} {path}: HTTP {response.status} body of {declared} bytes exceeds the "
             f"limit of {limit} bytes"
         )
+    identity = response.headers.get("Content-Encoding", "identity").lower() == "identity"
     chunks: list[bytes] = []
     size = 0
     try:
+        if declared is not None and identity:  # the usual answer: its size is known and fits
+            return await response.read()
         async for chunk in response.content.iter_chunked(64 * 1024):
             size += len(chunk)
             if size > limit:
@@ -101,6 +105,23 @@ def decode(raw: RawAnswer, method: str, path: str) -> Any:
             f"{method} {path}: HTTP {raw.status} answer from {raw.controller} is not JSON "
             f"(content type {raw.content_type or 'none'}): {excerpt(raw.body)!r}"
         ) from None
+
+
+#: Error codes of a fault inside the controller (an exception, its database), not of the request.
+SERVER_FAULT_CODES = (rc.FAIL_UNKNOWN_ERROR, rc.FAIL_IMPL_ERROR, rc.FAIL_SQL, rc.FAIL_SQL_ROLLBACK)
+
+
+def server_fault(raw: RawAnswer) -> bool:
+    """True for a 5xx answer whose first error entry is a controller-side fault."""
+    if raw.status < 500:
+        return False
+    try:
+        data = decode(raw, "", "")
+        rcs = ApiCallRcList.from_json([] if data is None else data, raw.status)
+    except ProtocolError:
+        return False
+    errors = rcs.errors
+    return bool(errors) and any(errors[0].matches(code) for code in SERVER_FAULT_CODES)
 
 
 def interpret(raw: RawAnswer, method: str, path: str) -> Answer:

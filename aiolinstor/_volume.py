@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator, Iterator, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -170,6 +170,7 @@ class Volume(VolumeProps):
                 f"cannot shrink volume {number} of resource {resource.name!r} from "
                 f"{format_size(current.size_kib * KiB)} to {format_size(target_kib * KiB)}"
             )
+        latest = current
         if target_kib > current.size_kib:
             logger.info(
                 "resizing volume %s of %r: %s -> %s",
@@ -180,19 +181,25 @@ class Volume(VolumeProps):
             )
 
             async def grown() -> bool:
+                nonlocal latest
                 found = await read_volume_definition(client, resource.name, number)
+                latest = found or latest
                 return found is not None and found.size_kib >= target_kib
 
-            await recover_write(
+            answer = await recover_write(
                 lambda: client.modify_volume_definition(resource.name, number, size_kib=target_kib),
                 grown,
                 f"resize of volume {number} of {resource.name!r}",
             )
+            if answer is not None:  # accepted: the new size needs no read-back
+                raw = {**current.raw, "size_kib": target_kib}
+                latest = replace(current, size_kib=target_kib, raw=raw)
         self._size = target
         await resource._finish(
             client, volume_resized(number, target_kib), "resize", wait, deadline, budget
         )
-        self._definition = await read_volume_definition(client, resource.name, number)
+        if wait:  # (without waiting, _finish has just read the definitions)
+            self._definition = latest
         return self
 
     # --- internals ----------------------------------------------------------------------------

@@ -27,8 +27,8 @@ from aiolinstor._errors import (
     NodeLag,
     TransportError,
 )
+from aiolinstor._watch_fetch import resource_fetcher
 from aiolinstor._watcher import (
-    FetchResources,
     PollSettings,
     Subscription,
     Watcher,
@@ -43,10 +43,6 @@ if TYPE_CHECKING:
     from aiolinstor._apicallrc import ApiCallRcList
     from aiolinstor._client import Client
     from aiolinstor._models import ResourceInfo, VolumeInfo
-
-#: More names than this are not put in the ``resources=`` filter (URL length); the watcher then
-#: reads every resource in its one request and keeps the watched ones.
-_MAX_FILTER_NAMES = 100
 
 # Replication states in which *this* node receives data (the sync source is UpToDate already).
 _SYNC_TARGET_STATES = frozenset(
@@ -94,7 +90,7 @@ def watcher_for(client: Client) -> Watcher:
     """The one watcher every wait of ``client`` shares (made on first use)."""
     watcher = _watchers.get(client)
     if watcher is None:
-        watcher = Watcher(_fetcher(client), _settings(client))
+        watcher = Watcher(resource_fetcher(client), _settings(client), client.node_events)
         _watchers[client] = watcher
     return watcher
 
@@ -102,15 +98,6 @@ def watcher_for(client: Client) -> Watcher:
 def _settings(client: Client) -> PollSettings:
     settings: PollSettings = client
     return settings
-
-
-def _fetcher(client: Client) -> FetchResources:
-    async def fetch(names: Sequence[str]) -> Sequence[ResourceInfo]:
-        if len(names) > _MAX_FILTER_NAMES:
-            return await client.view_resources()
-        return await client.view_resources(resources=list(names))
-
-    return fetch
 
 
 def resolve_timeout(client: Client, timeout: float | None) -> float:
@@ -393,7 +380,8 @@ def _size_problem(volume: VolumeInfo, size_kib: int) -> str | None:
 
 
 def attached(node: str) -> Condition:
-    """The replica on ``node`` exists, is active and reports a device path for every volume."""
+    """The replica on ``node`` exists, is active and reports a device path for every volume,
+    and every active peer that reports a connection to it shows it connected."""
 
     def condition(resources: Sequence[ResourceInfo]) -> Verdict:
         info = _on(resources, node)
@@ -415,9 +403,17 @@ def attached(node: str) -> Condition:
                 return NotYet((node_lag(info, f"volume {volume.volume_number} has no device"),))
             if volume.disk_state is None:
                 return NotYet((node_lag(info, f"volume {volume.volume_number} state unknown"),))
+        for peer in _active(resources):
+            link = next((c for name, c in peer.connections.items() if _named(name, node)), None)
+            if link is not None and not link.connected:
+                return NotYet((node_lag(peer, f"not connected to {node} yet"),))
         return DONE
 
     return condition
+
+
+def _named(name: str, node: str) -> bool:
+    return name.upper() == node.upper()
 
 
 def disk_mode(node: str, *, diskful: bool) -> Condition:

@@ -10,7 +10,14 @@ changed. When the leader leaves (done, failed, timed out or cancelled) it hands 
 synchronously, to another subscriber, so cancelling the fetching waiter never strands the others.
 The tick adapts with tenacity's backoff: it restarts at ``poll_interval`` whenever something
 changed or a new waiter arrived, grows (with jitter) while nothing changes, and is capped at
-``max_poll_interval``.
+``max_poll_interval``. Polls are never closer than ``poll_interval``, except that a waiter
+arriving while nobody else waits looks at once (it needs that one fetch anyway).
+
+Once the tick has backed off a few steps, the leader pauses listening to the controller's node
+event stream (``/v1/events/nodes``): a node going offline or online brings the next tick forward
+at once instead of after the backed-off pause. The stream is only read by a leader inside its
+pause and closed when the last subscriber leaves; when it cannot be opened or breaks, the
+watcher simply keeps polling and tries the stream again after :data:`EVENTS_RETRY_S`.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import anyio
 import tenacity
 
-from aiolinstor._errors import TransportError
+from aiolinstor._errors import LinstorError, TransportError
 
 if TYPE_CHECKING:
     from aiolinstor._models import ResourceInfo
@@ -33,6 +40,26 @@ logger = logging.getLogger("aiolinstor")
 
 #: Reads the state of the given resources (all their nodes) in one request.
 FetchResources = Callable[[Sequence[str]], Awaitable[Sequence["ResourceInfo"]]]
+
+#: Seconds the watcher polls only, after the node event stream failed, ended or could not open.
+EVENTS_RETRY_S = 30.0
+#: The node event stream is opened for pauses of at least this many ``poll_interval``s: only
+#: waits that have seen no change for a while pay its request.
+EVENTS_MIN_PAUSE = 4.0
+
+
+class NodeEventStream(Protocol):
+    """The controller's node event stream as the watcher uses it (an ``EventStream``)."""
+
+    async def open(self) -> None: ...
+
+    async def __anext__(self) -> object: ...
+
+    async def aclose(self) -> None: ...
+
+
+#: Makes a new, not yet opened, node event stream.
+OpenNodeEvents = Callable[[], NodeEventStream]
 
 
 class PollSettings(Protocol):
@@ -85,9 +112,18 @@ class Subscription:
 class Watcher:
     """Single-flight, adaptive polling of resource state, shared by all waits of one client."""
 
-    def __init__(self, fetch: FetchResources, settings: PollSettings) -> None:
+    def __init__(
+        self,
+        fetch: FetchResources,
+        settings: PollSettings,
+        node_events: OpenNodeEvents | None = None,
+    ) -> None:
         self._fetch = fetch
         self._settings = settings
+        self._open_events = node_events
+        self._events: NodeEventStream | None = None
+        self._events_retry_at = -math.inf
+        self._pause_scope: anyio.CancelScope | None = None
         self._subscriptions: dict[int, Subscription] = {}
         self._leader: Subscription | None = None
         # Per watched resource (upper-cased name): last seen raw state and a version counter.
@@ -100,9 +136,13 @@ class Watcher:
         self._idle_ticks = 0
         self._last_start = -math.inf
         self._next_due = -math.inf
-        self._poke: anyio.Event | None = None
         #: Number of fetches performed: the cost of all waits together.
         self.fetch_count = 0
+        #: Node events received, and how many of them brought a tick forward.
+        self.node_events_seen = 0
+        self.event_ticks = 0
+        #: How often the node event stream could not be opened, broke or ended.
+        self.node_events_failures = 0
 
     # -- public hooks --------------------------------------------------------------------
     @property
@@ -123,29 +163,45 @@ class Watcher:
         self._idle_ticks = 0
         self._hurry()
 
+    @property
+    def listening(self) -> bool:
+        """True while a node event stream is open (read by the leader during its pauses)."""
+        return self._events is not None
+
     @asynccontextmanager
     async def subscribe(self, names: Iterable[str]) -> AsyncIterator[Subscription]:
         """Register interest in ``names`` for the duration of the block."""
         unique = list(dict.fromkeys(names))
         if not unique:
             raise ValueError("a subscription needs at least one resource name")
+        idle = not self._subscriptions
         sub = Subscription(self, unique, self._started_seq + 1)
         self._subscriptions[id(sub)] = sub
         for key in sub.keys:
             self._versions.setdefault(key, -1)
         self._idle_ticks = 0
-        self._hurry()
+        if idle:
+            # Nobody else waits: the first look is due at once (it is the one fetch this wait
+            # needs anyway), so waits one after another do not each sit out a tick.
+            self._next_due = min(self._next_due, anyio.current_time())
+        else:
+            self._hurry()
         try:
             yield sub
         finally:
             self._unsubscribe(sub)
+            if not self._subscriptions and self._events is not None:
+                with anyio.CancelScope(shield=True):
+                    await self._drop_events()
 
     # -- internals -----------------------------------------------------------------------
     def _hurry(self) -> None:
         """Bring the next tick forward to the earliest moment the minimum spacing allows."""
-        self._next_due = min(self._next_due, self._last_start + self._settings.poll_interval)
-        if self._poke is not None:
-            self._poke.set()
+        earliest = self._last_start + self._settings.poll_interval
+        if earliest < self._next_due:
+            self._next_due = earliest
+            if self._pause_scope is not None:
+                self._pause_scope.deadline = earliest
 
     def _unsubscribe(self, sub: Subscription) -> None:
         # Runs in ``finally`` (also on cancellation): must not await.
@@ -208,11 +264,79 @@ class Watcher:
 
     async def _tick(self) -> None:
         while (delay := self._next_due - anyio.current_time()) > 0:
-            poke = self._poke = anyio.Event()
-            with anyio.move_on_after(delay):
-                await poke.wait()
-            self._poke = None
+            await self._pause(delay)
         await self._fetch_and_distribute()
+
+    async def _pause(self, delay: float) -> None:
+        """Sleep until the next tick is due; :meth:`_hurry` (a new subscriber, a change seen
+        elsewhere) moves the deadline, a node event ends the pause at once."""
+        # The stream only helps once the tick has backed off (an event cannot bring a tick
+        # earlier than the minimum spacing anyway), and only pays off for long waits.
+        stream = None
+        if self._events is not None or delay >= EVENTS_MIN_PAUSE * self._settings.poll_interval:
+            stream = await self._node_events(delay)
+        with anyio.CancelScope(deadline=self._next_due) as scope:
+            self._pause_scope = scope
+            try:
+                if stream is not None and await self._next_node_event(stream):
+                    return
+                await anyio.sleep_forever()
+            finally:
+                self._pause_scope = None
+
+    async def _node_events(self, delay: float) -> NodeEventStream | None:
+        """The open node event stream, opening it if needed; None to only poll."""
+        if self._events is not None:
+            return self._events
+        if self._open_events is None or anyio.current_time() < self._events_retry_at:
+            return None
+        stream = self._events = self._open_events()
+        try:
+            # Bounded, and not cut short by pokes (a half-opened stream is lost), so a slow
+            # controller delays the tick by at most one poll interval.
+            with anyio.move_on_after(max(delay, self._settings.poll_interval)) as scope:
+                await stream.open()
+        except LinstorError as exc:
+            await self._events_failed(f"cannot open the node event stream: {exc}")
+            return None
+        except BaseException:
+            self._events = None  # cancelled while opening: the stream closed itself
+            raise
+        if scope.cancelled_caught:
+            await self._events_failed("the node event stream did not open in time")
+            return None
+        logger.debug("listening to node events while waiting")
+        return stream
+
+    async def _next_node_event(self, stream: NodeEventStream) -> bool:
+        """Wait for one node event; True when it came (the next tick is then due at once)."""
+        try:
+            await stream.__anext__()
+        except StopAsyncIteration:
+            await self._events_failed("the node event stream ended")
+            return False
+        except LinstorError as exc:
+            await self._events_failed(f"the node event stream failed: {exc}")
+            return False
+        self.node_events_seen += 1
+        self._idle_ticks = 0
+        earliest = self._last_start + self._settings.poll_interval
+        if earliest < self._next_due:
+            self._next_due = earliest
+            self.event_ticks += 1
+        return True
+
+    async def _events_failed(self, reason: str) -> None:
+        """Give the stream up for a while and keep polling."""
+        self.node_events_failures += 1
+        self._events_retry_at = anyio.current_time() + EVENTS_RETRY_S
+        logger.info("%s; polling only for the next %g s", reason, EVENTS_RETRY_S)
+        await self._drop_events()
+
+    async def _drop_events(self) -> None:
+        stream, self._events = self._events, None
+        if stream is not None:
+            await stream.aclose()
 
     async def _fetch_and_distribute(self) -> None:
         names = self.watched_names

@@ -34,6 +34,8 @@ NODE_EVENTS = frozenset(
     }
 )
 PROMOTION_EVENTS = frozenset({"may-promote-change"})
+#: Longest pause of a stream between two looks at the lazily simulated state.
+RECHECK_S = 0.25
 
 Event = tuple[str, Any]
 
@@ -47,6 +49,8 @@ class _StateEvent(Protocol):
 
 
 Subscribe = Callable[[Callable[[Any], None]], Callable[[], None]]
+#: Brings the lazily simulated state up to now and says how many seconds until it next changes.
+Advance = Callable[[], float]
 
 
 def format_event(name: str, data: Any) -> bytes:
@@ -57,10 +61,13 @@ def format_event(name: str, data: Any) -> bytes:
 class EventStreams:
     """The open event streams of one emulator."""
 
-    def __init__(self, subscribe: Subscribe, keepalive_s: float = 15.0) -> None:
+    def __init__(
+        self, subscribe: Subscribe, keepalive_s: float = 15.0, advance: Advance | None = None
+    ) -> None:
         if keepalive_s <= 0:
             raise ValueError(f"keepalive_s must be positive, got {keepalive_s!r}")
         self._subscribe = subscribe
+        self._advance = advance
         self.keepalive_s = keepalive_s
         self._queues: set[asyncio.Queue[Event | None]] = set()
         self._closed = False
@@ -103,12 +110,22 @@ class EventStreams:
             if initial is not None:
                 for name, data in initial():
                     await response.write(format_event(name, data))
+            quiet = 0.0
             while not self._closed:
+                # Satellite state changes lazily: wake when the next change is due and advance
+                # the state, so its events (may-promote changes) go out when they happen.
+                due = self._advance() if self._advance is not None else self.keepalive_s
+                # (re-checked at least every RECHECK_S: a change may start without a request)
+                wait = max(0.001, min(self.keepalive_s - quiet, due, RECHECK_S))
                 try:
-                    item = await asyncio.wait_for(queue.get(), self.keepalive_s)
+                    item = await asyncio.wait_for(queue.get(), wait)
                 except asyncio.TimeoutError:
-                    await response.write(b": keep-alive\n\n")
+                    quiet += wait
+                    if quiet >= self.keepalive_s:
+                        quiet = 0.0
+                        await response.write(b": keep-alive\n\n")
                     continue
+                quiet = 0.0
                 if item is None:
                     break
                 await response.write(format_event(*item))

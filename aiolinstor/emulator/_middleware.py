@@ -227,6 +227,9 @@ def _faulting(faults: FaultInjector, reports: ErrorReportSink) -> Middleware:
             "fault rule %d applies to %s %s: %r", rule.id, request.method, request.path, action
         )
         if isinstance(action, Delay):
+            # Read the body first: a slow controller processes what it received, also when the
+            # client gave up waiting (its answer then goes nowhere).
+            await request.read()
             await asyncio.sleep(action.seconds)
             return await handler(request)
         if isinstance(action, Drop):

@@ -215,18 +215,27 @@ def storage_device(resource: Resource, volume: Volume) -> str | None:
     return f"/dev/loop{minor - 1000}"
 
 
+def _luks_device(resource: Resource, volume: Volume) -> str | None:
+    if "LUKS" not in resource.layer_list or resource.diskless:
+        return None
+    return f"/dev/mapper/{resource.rd.name}_{volume.number:05d}"
+
+
 def _top_device(resource: Resource, volume: Volume) -> str | None:
-    if resource.rd.has_drbd:
+    """The device applications use: DRBD's, else LUKS', else the backing device."""
+    if "DRBD" in resource.layer_list:
         return f"/dev/drbd{resource.rd.volume_definitions[volume.number].minor}"
-    return storage_device(resource, volume)
+    return _luks_device(resource, volume) or storage_device(resource, volume)
 
 
 def _layer_volume(
     layer: str, resource: Resource, volume: Volume, shown_state: str | None
 ) -> JsonDict:
+    """One volume's data in a layer (``DrbdVolume``, LUKS volume, ``StorageVolume``)."""
     sizes = volume.sizes
     backing = storage_device(resource, volume)
     if layer == "DRBD":
+        backing = _luks_device(resource, volume) or backing
         vd = resource.rd.volume_definitions[volume.number]
         return compact(
             drbd_volume_definition={"volume_number": vd.number, "minor_number": vd.minor},
@@ -240,7 +249,7 @@ def _layer_volume(
     if layer == "LUKS":
         return compact(
             volume_number=volume.number,
-            device_path=f"/dev/mapper/{resource.rd.name}_{volume.number:05d}",
+            device_path=_luks_device(resource, volume),
             backing_device=backing,
             allocated_size_kib=sizes.storage_usable_kib,
             usable_size_kib=sizes.storage_usable_kib - 16384,
@@ -264,8 +273,9 @@ def _layer_object(
     stack = [layer for layer in resource.layer_list if layer in ("DRBD", "LUKS", "STORAGE")]
     if not stack or stack[-1] != "STORAGE":
         stack.append("STORAGE")
+    """The ``layer_object`` tree, top layer first, each with its lower layer as child."""
     volumes = sorted(resource.volumes.values(), key=lambda v: v.number)
-    node: JsonDict | None = None
+    lower: JsonDict | None = None
     for layer in reversed(stack):
         if layer == "STORAGE":
             data: JsonDict = {
@@ -281,11 +291,11 @@ def _layer_object(
             if layer == "DRBD":
                 data = _drbd_resource(resource, w, peers, up, layer_volumes)
             current = {"type": layer, key: data}
-        if node is not None:
-            current = {"children": [node], **current}
-        node = current
-    assert node is not None
-    return node
+        if lower is not None:
+            current = {"children": [lower], **current}
+        lower = current
+    assert lower is not None
+    return lower
 
 
 def _drbd_resource(

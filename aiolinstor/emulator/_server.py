@@ -104,6 +104,11 @@ class Emulator:
     (``speed`` overrides its speed factor; :meth:`Timing.fast` for tests). ``port=0`` picks a
     free port; ``ssl_context`` serves HTTPS; ``basic_auth=(user, password)`` and/or
     ``bearer_token`` make the API require credentials. ``observers`` see every answer.
+
+    ``state`` serves an existing :class:`EmulatorState` (e.g. ``other.state``) instead of a
+    new one, and the cluster arguments are ignored: two Emulators over one state are two
+    controllers of one HA cluster sharing their database. Faults, blackhole, request counts
+    and the key-value store stay per Emulator.
     """
 
     def __init__(
@@ -123,6 +128,7 @@ class Emulator:
         bearer_token: str | None = None,
         observers: Iterable[ResponseObserver] = (),
         sse_keepalive_s: float = 15.0,
+        state: EmulatorState | None = None,
     ) -> None:
         if spec is None:
             spec = ClusterSpec.default(nodes, pool_size=pool_size, provider_kind=provider_kind)
@@ -138,8 +144,10 @@ class Emulator:
         self._host = host
         self._port = port
         self._ssl_context = ssl_context
+        if state is not None and not isinstance(state, EmulatorState):
+            raise ValueError(f"state must be an EmulatorState, got {state!r}")
         self.app = create_app(
-            EmulatorState(spec, timing=timing, seed=seed),
+            state if state is not None else EmulatorState(spec, timing=timing, seed=seed),
             basic_auth=basic_auth,
             bearer_token=bearer_token,
             observers=observers,

@@ -53,7 +53,9 @@ class EmulatorServices:
             stats=RequestStats(),
             kv=KeyValueStore(),
             blackhole=Blackhole(),
-            streams=EventStreams(state.add_listener, sse_keepalive_s),
+            streams=EventStreams(
+                state.add_listener, sse_keepalive_s, advance=state.advance_and_next
+            ),
             auth=auth or AuthConfig(),
             observers=tuple(observers),
         )

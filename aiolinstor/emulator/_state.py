@@ -74,7 +74,14 @@ class EmulatorState(NodeOps, GroupOps):
     # --- inspection -------------------------------------------------------------------------
 
     def dump(self) -> dict[str, Any]:
-        """A plain JSON view of the DB and the satellites' current state (for tests)."""
+        """A plain JSON view of the DB and the satellites' current state (for tests).
+
+        ``{"nodes": {name: {online, speed, failure, flags, props, pools: {name: {...}}}},
+        "resource_groups": {...}, "resource_definitions": {name: {..., "volume_definitions":
+        {nr: {...}}, "resources": {node: {flags, diskless, reported, failure, in_use,
+        may_promote, connections, volumes: {nr: {disk_state, done_percentage, ...}}}}}},
+        "controller_props": {...}}``. Volume numbers are int keys (strings once serialized).
+        """
         self.advance()
         now = self.clock()
         nodes = {}

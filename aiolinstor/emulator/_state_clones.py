@@ -2,10 +2,11 @@
 
 A clone is a new resource definition with the source's volume definitions and a replica on every
 node of the source (same pools, diskless ones stay diskless). Its satellites copy the data for
-``clone_s`` of work (flag ``CLONING`` on the definition, ``CLONING`` on the volumes); then DRBD
-comes up and the clone status turns ``COMPLETE``. A satellite with a failure set makes the clone
-``FAILED`` (flag ``FAILED``, the failure in the volumes' reports). The status is derived from the
-work clocks whenever it is read, so nothing runs in the background.
+``clone_s`` of work (a ``clone`` operation on each replica; flag ``CLONING`` on the definition
+and its volumes); then DRBD comes up and the clone status turns ``COMPLETE``. A satellite with a
+failure set makes the clone ``FAILED`` (flag ``FAILED``, the failure in the volumes' reports).
+Everything follows the work clocks lazily (the state's ``advance``), nothing runs in the
+background.
 
 Resource connections are kept per definition (``rd.extra["connections"]``); enabling DRBD Proxy
 sets their ``DRBD_PROXY`` flag and proxy ports, and both replicas reconnect through it.
@@ -27,6 +28,8 @@ from aiolinstor.emulator._state import DEFAULT_RESOURCE_GROUP, EmulatorState
 CLONE_KEY = "clone"
 CONNECTIONS_KEY = "connections"
 CLONING = "CLONING"
+#: The operation a replica runs while its data is being copied.
+CLONE_OP = "clone"
 FAILED = "FAILED"
 DRBD_PROXY = "DRBD_PROXY"
 
@@ -67,6 +70,11 @@ def refresh_clone(rd: ResourceDefinition, now: float) -> str:
             for volume in resource.volumes.values():
                 volume.flags.discard(CLONING)
     return "COMPLETE"
+
+
+def _copied(state: EmulatorState, resource: Resource) -> None:
+    """A replica finished copying: the clone may be complete now (flags follow at once)."""
+    refresh_clone(resource.rd, state.clock())
 
 
 def clone_status(state: EmulatorState, rsc: str, clone: str) -> dict[str, str]:
@@ -146,9 +154,9 @@ def _copy_contents(
         answer.extend(step)
     job = CloneJob(source.name)
     target.extra[CLONE_KEY] = job
+    state.op_completers.setdefault(CLONE_OP, lambda r: _copied(state, r))
     target.flags.add(CLONING)
     timing = state.timing
-    now = state.clock()
     created: list[Resource] = []
     for original in source.live_resources():
         first = next(iter(original.volumes.values()), None)
@@ -165,7 +173,8 @@ def _copy_contents(
         state.start_deploy(resource, sync=False)
         if resource.diskless:
             continue
-        copied = sat.work(resource.node, now) + timing.apply_s + timing.clone_s
+        state.start_op(resource, CLONE_OP, timing.apply_s + timing.clone_s)
+        copied = resource.op_done_w
         job.done_w[resource.node.key] = copied
         up = copied + timing.deploy_s
         resource.reported_w = copied

@@ -17,7 +17,11 @@ from aiolinstor.emulator._state_core import CONTROLLER_VERSION, StateCore
 
 
 class Controls(StateCore):
-    """Error reports, satellite notifications and the test controls."""
+    """Error reports, satellite notifications and the test controls.
+
+    Like everything on the state, the controls are meant for the event loop's thread (they
+    wake up waiting handlers through asyncio events).
+    """
 
     # --- error reports ----------------------------------------------------------------------
 

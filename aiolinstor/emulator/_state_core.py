@@ -98,6 +98,8 @@ class StateCore:
         self.error_reports: list[dict[str, Any]] = []
         self._listeners: list[Callable[[StateEvent], None]] = []
         self._wakers: set[asyncio.Event] = set()
+        #: What finishes an operation kind other modules start (``start_op``), e.g. "clone".
+        self.op_completers: dict[str, Callable[[Resource], None]] = {}
         self.reset(spec)
 
     # --- set-up -----------------------------------------------------------------------------
@@ -348,6 +350,30 @@ class StateCore:
             for rd in touched:
                 self.check_promotions(rd, now)
 
+    def next_transition_in(self) -> float:
+        """Clock seconds until the next lazy change of the satellites' state (inf: none pending).
+
+        Something that reports changes without being asked (an event stream) can wait this
+        long, call :meth:`advance`, and so see may-promote changes as they happen.
+        """
+        now = self.clock()
+        best = math.inf
+        for resource in self.transitions:
+            w = sat.work(resource.node, now)
+            points = [resource.reported_w, resource.connect_w, resource.op_applied_w]
+            points.append(resource.op_done_w)
+            for volume in resource.volumes.values():
+                points += [volume.attach_w, volume.sync_start_w, volume.sync_end_w]
+            for point in points:
+                if point > w + 1e-9:
+                    best = min(best, sat.eta(resource.node, point, now))
+        return best
+
+    def advance_and_next(self) -> float:
+        """:meth:`advance`, then :meth:`next_transition_in`: one step of an event stream's loop."""
+        self.advance()
+        return self.next_transition_in()
+
     def _complete(self, resource: Resource) -> None:
         kind, resource.op = resource.op, None
         if kind == "delete":
@@ -367,6 +393,8 @@ class StateCore:
                 if diskless_pool is not None:
                     self.new_volume(resource, resource.rd.volume_definitions[number], diskless_pool)
             resource.props["StorPoolName"] = DISKLESS_POOL_NAME
+        elif kind is not None and kind in self.op_completers:
+            self.op_completers[kind](resource)
 
     def _finish_migration(self, target: Resource) -> None:
         """toggle-disk with migrate_from: the source replica goes once the target is in sync."""

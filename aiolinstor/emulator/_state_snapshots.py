@@ -91,7 +91,7 @@ class SnapshotDefinition:
 
     def taken(self, node_snapshot: NodeSnapshot, now: float) -> bool:
         node = node_snapshot.node
-        return node.online and sat.work(node, now) + 1e-9 >= node_snapshot.taken_w
+        return sat.work(node, now) + 1e-9 >= node_snapshot.taken_w
 
     def successful(self, now: float) -> bool:
         """Taken on every node and not failed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -19,9 +20,14 @@ def core_spec() -> ClusterSpec:
     return ClusterSpec.default(3)
 
 
+#: Fast satellites, but a generous bound on the ready wait so that a loaded machine does not
+#: turn "ready" into the timeout warning (tests of the warning use ``Timing.fast()`` itself).
+CORE_TIMING = replace(Timing.fast(), ready_timeout_s=300.0)
+
+
 @pytest.fixture
 def core_state(core_spec: ClusterSpec) -> EmulatorState:
-    return EmulatorState(core_spec, timing=Timing.fast())
+    return EmulatorState(core_spec, timing=CORE_TIMING)
 
 
 @pytest.fixture

@@ -219,6 +219,7 @@ async def test_resize_grows_every_replica_then_resyncs(
 async def test_resize_needs_up_to_date_replicas(
     core_api: CoreApi, core_state: EmulatorState
 ) -> None:
+    core_state.set_timing(Timing.fast())  # a short wait for the stalled satellite
     core_state.add_resource("r1", "1 GiB", ["node-1"])
     core_state.set_node_speed("node-2", 0)
     await core_api.post(f"{RDS}/r1/resources/node-2", {})

@@ -4,10 +4,10 @@ toggle-disk."""
 from __future__ import annotations
 
 import pytest
-from core_helpers import CoreApi, has
+from core_helpers import CoreApi, FakeClock, has
 
 from aiolinstor import _apicallrc as rc
-from aiolinstor.emulator._spec import ClusterSpec, NodeSpec, PoolSpec
+from aiolinstor.emulator._spec import ClusterSpec, NodeSpec, PoolSpec, Timing
 from aiolinstor.emulator._state import EmulatorState
 
 RD = "/v1/resource-definitions/r1"
@@ -237,6 +237,7 @@ async def test_toggle_disk(core_api: CoreApi, core_state: EmulatorState) -> None
         and has(answer, rc.API_CALL_PARSE_ERROR)
         and "operation" in answer[0]["details"]
     )
+    core_state.set_timing(Timing.fast())  # a short wait for the stalled satellite
     core_state.set_node_speed("node-2", 0)  # the satellite takes the request but never finishes
     status, answer = await core_api.put(
         f"{RD}/resources/node-2/toggle-disk",
@@ -261,21 +262,25 @@ async def test_toggle_disk(core_api: CoreApi, core_state: EmulatorState) -> None
     assert status == 404
 
 
-@pytest.mark.usefixtures("r1")
-async def test_migrate_disk(core_api: CoreApi, core_state: EmulatorState) -> None:
-    body = [
-        {"resource": {"node_name": "node-1"}},
-        {"resource": {"node_name": "node-2", "flags": ["DISKLESS"]}},
-    ]
-    await core_api.post(f"{RD}/resources", body)
-    status, answer = await core_api.put(f"{RD}/resources/node-2/migrate-disk/node-1")
-    assert status == 200, answer
-    for _ in range(200):  # the source goes once the target is in sync (fast timing: ~20 ms)
-        resources = core_state.dump()["resource_definitions"]["r1"]["resources"]
-        if "node-1" not in resources:
-            break
-        await core_api.get("/v1/view/resources")
+async def test_migrate_disk(core_api: CoreApi) -> None:
+    clock = FakeClock()
+    timing = Timing()
+    state = EmulatorState(timing=timing, clock=clock)
+    state.add_resource("r1", "1 GiB", ["node-1"], diskless=["node-2"])
+    answer, _ = state.toggle_disk("r1", "node-2", "INTO_DRBD_DISKFUL", migrate_from="node-1")
+    assert answer.status(200) == 200
+    clock.advance(timing.deploy_s + timing.sync_s / 2)
+    assert sorted(state.dump()["resource_definitions"]["r1"]["resources"]) == ["node-1", "node-2"]
+    clock.advance(timing.sync_s)  # target in sync: the source is deleted
+    state.advance()
+    assert state.dump()["resource_definitions"]["r1"]["resources"]["node-1"]["flags"] == ["DELETE"]
+    clock.advance(timing.delete_s)
+    resources = state.dump()["resource_definitions"]["r1"]["resources"]
     assert list(resources) == ["node-2"] and resources["node-2"]["diskless"] is False
+    status, body = await core_api.put(
+        "/v1/resource-definitions/r1/resources/node-2/migrate-disk/node-1"
+    )
+    assert status == 404 and has(body, rc.FAIL_NOT_FOUND_RSC_DFN)
 
 
 async def test_view_resources_of_offline_node(core_api: CoreApi, core_state: EmulatorState) -> None:
@@ -292,3 +297,22 @@ async def test_view_resources_of_offline_node(core_api: CoreApi, core_state: Emu
     assert (
         online["volumes"][0]["state"]["replication_states"]["node-1"]["replication_state"] == "Off"
     )
+
+
+async def test_luks_layer_stack(core_api: CoreApi) -> None:
+    layers = [{"type": "DRBD"}, {"type": "LUKS"}, {"type": "STORAGE"}]
+    await core_api.post(
+        "/v1/resource-definitions", {"resource_definition": {"name": "sec", "layer_data": layers}}
+    )
+    await core_api.post(
+        "/v1/resource-definitions/sec/volume-definitions", {"volume_definition": {"size_kib": 4096}}
+    )
+    status, answer = await core_api.post("/v1/resource-definitions/sec/resources/node-1", {})
+    assert status == 201, answer
+    _, resource = await core_api.get("/v1/resource-definitions/sec/resources/node-1")
+    drbd = resource["layer_object"]
+    luks = drbd["children"][0]
+    assert (drbd["type"], luks["type"], luks["children"][0]["type"]) == ("DRBD", "LUKS", "STORAGE")
+    luks_volume = luks["luks"]["luks_volumes"][0]
+    assert luks_volume["device_path"] == "/dev/mapper/sec_00000"
+    assert drbd["drbd"]["drbd_volumes"][0]["backing_device"] == "/dev/mapper/sec_00000"

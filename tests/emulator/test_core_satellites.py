@@ -235,9 +235,22 @@ async def test_offline_node_answers_warn_not_connected(
     assert status == 200 and has(answer, rc.WARN_NOT_CONNECTED)
     _, resource = await core_api.get("/v1/resource-definitions/r1/resources/node-3")
     assert resource["flags"] == ["DELETE"]
+    core_state.set_node_online("node-2", False)
+    for method, path, body in [
+        ("PUT", "/v1/resource-definitions/r1", {"override_props": {"Aux/a": "b"}}),
+        (
+            "POST",
+            "/v1/resource-definitions/r1/volume-definitions",
+            {"volume_definition": {"size_kib": 64}},
+        ),
+        ("PUT", "/v1/resource-definitions/r1/volume-definitions/0", {"size_kib": 2 * 1024 * 1024}),
+    ]:
+        status, answer = await core_api.call(method, path, body)
+        assert status == 200 and has(answer, rc.WARN_NOT_CONNECTED), (path, answer)
 
 
 async def test_ready_timeout_warning(core_api: CoreApi, core_state: EmulatorState) -> None:
+    core_state.set_timing(Timing.fast())  # a short ready wait
     core_state.add_resource("r1", "1 GiB", ["node-1"])
     core_state.set_node_speed("node-2", 0)
     status, answer = await core_api.post("/v1/resource-definitions/r1/resources/node-2", {})
@@ -262,3 +275,9 @@ async def test_failing_satellite_over_http(core_api: CoreApi, core_state: Emulat
     assert has(answer, rc.CREATED)  # registered: the DB object remains
     status, resource = await core_api.get("/v1/resource-definitions/r1/resources/node-2")
     assert status == 200 and "state" not in resource
+    status, answer = await core_api.put(
+        "/v1/resource-definitions/r1", {"override_props": {"Aux/a": "b"}}
+    )
+    assert status == 500 and first_error(answer)["message"].startswith("(node-2) ")
+    _, rd = await core_api.get("/v1/resource-definitions/r1")
+    assert rd["props"] == {"Aux/a": "b"}  # the change is stored although the satellite failed

@@ -121,3 +121,17 @@ async def test_leaving_the_emulator_block_ends_open_streams() -> None:
     assert await stream.content.read() == b""
     stream.release()
     await http.close()
+
+
+async def test_promotion_changes_are_streamed_as_they_happen_without_requests() -> None:
+    # Satellite state changes lazily; the stream must advance it by itself, so a replica
+    # finishing its deployment is reported even when no other request arrives meanwhile.
+    async with (
+        Emulator(nodes=2, timing=Timing(speed=20.0)) as emulator,
+        aiohttp.ClientSession(emulator.url, timeout=TIMEOUT) as http,
+        http.get("/v1/events/drbd/promotion") as stream,
+    ):
+        emulator.state.add_resource("lazy1", "64 MiB", ["node-1", "node-2"], instant=False)
+        event = await _next_event(stream)
+    assert event is not None and event[0] == "may-promote-change"
+    assert event[1]["resource_name"] == "lazy1"

@@ -59,11 +59,11 @@ def test_every_error_is_a_linstor_error() -> None:
 
 
 def test_public_classes_and_functions_are_documented() -> None:
+    public = {name: getattr(aiolinstor, name) for name in aiolinstor.__all__}
     undocumented = [
         name
-        for name in aiolinstor.__all__
-        if (inspect.isclass(getattr(aiolinstor, name)) or inspect.isfunction(getattr(aiolinstor, name)))
-        and not inspect.getdoc(getattr(aiolinstor, name))
+        for name, obj in public.items()
+        if (inspect.isclass(obj) or inspect.isfunction(obj)) and not inspect.getdoc(obj)
     ]
     assert not undocumented, undocumented
 
