@@ -60,9 +60,11 @@ class DefinitionsApi(ApiBase):
         return ControllerVersion.from_json(data)
 
     async def list_nodes(self, nodes: Iterable[str] | None = None) -> list[NodeInfo]:
+        """All nodes (or the given ones), ``GET /v1/nodes``."""
         return await self._get_list("/v1/nodes", NodeInfo.from_json, "nodes", filters(nodes=nodes))
 
     async def get_node(self, node: str) -> NodeInfo:
+        """One node; NotFoundError when it does not exist."""
         node = _names.check_node_name(node)
         return await self._get_one(f"/v1/nodes/{seg(node)}", NodeInfo.from_json, "node")
 
@@ -83,11 +85,13 @@ class DefinitionsApi(ApiBase):
     async def list_resource_groups(
         self, names: Iterable[str] | None = None
     ) -> list[ResourceGroupInfo]:
+        """All resource groups (or the given ones)."""
         return await self._get_list(
             RG, ResourceGroupInfo.from_json, "resource groups", filters(resource_groups=names)
         )
 
     async def get_resource_group(self, name: str) -> ResourceGroupInfo:
+        """One resource group; NotFoundError when it does not exist."""
         name = _names.check_resource_group_name(name)
         return await self._get_one(f"{RG}/{seg(name)}", ResourceGroupInfo.from_json, "group")
 
@@ -99,6 +103,7 @@ class DefinitionsApi(ApiBase):
         props: Mapping[str, str] | None = None,
         description: str | None = None,
     ) -> ApiCallRcList:
+        """Create a resource group with an autoplace filter and properties."""
         body: dict[str, Any] = {"name": _names.check_resource_group_name(name)}
         put_if(body, "select_filter", _select_filter(select_filter))
         put_if(body, "props", str_map("props", props) or None)
@@ -115,6 +120,7 @@ class DefinitionsApi(ApiBase):
         description: str | None = None,
         delete_namespaces: Iterable[str] | None = None,
     ) -> ApiCallRcList:
+        """Change a resource group's description, filter or properties."""
         name = _names.check_resource_group_name(name)
         body = modify_body(override_props, delete_props, delete_namespaces)
         put_if(body, "select_filter", _select_filter(select_filter))
@@ -122,10 +128,12 @@ class DefinitionsApi(ApiBase):
         return await self._call("PUT", f"{RG}/{seg(name)}", body)
 
     async def delete_resource_group(self, name: str) -> ApiCallRcList:
+        """Delete a resource group (refused while definitions use it)."""
         name = _names.check_resource_group_name(name)
         return await self._call("DELETE", f"{RG}/{seg(name)}")
 
     async def list_volume_groups(self, rg: str) -> list[VolumeGroupInfo]:
+        """The volume groups of resource group ``rg``."""
         rg = _names.check_resource_group_name(rg)
         return await self._get_list(
             f"{RG}/{seg(rg)}/volume-groups", VolumeGroupInfo.from_json, "volume groups"
@@ -139,6 +147,7 @@ class DefinitionsApi(ApiBase):
         props: Mapping[str, str] | None = None,
         flags: Iterable[str] | None = None,
     ) -> ApiCallRcList:
+        """Add a volume group to resource group ``rg``."""
         rg = _names.check_resource_group_name(rg)
         body: dict[str, Any] = {}
         if volume_number is not None:
@@ -155,12 +164,14 @@ class DefinitionsApi(ApiBase):
         override_props: Mapping[str, str] | None = None,
         delete_props: Iterable[str] | None = None,
     ) -> ApiCallRcList:
+        """Set and delete properties of volume group ``nr`` of resource group ``rg``."""
         rg = _names.check_resource_group_name(rg)
         nr = _names.check_volume_number(nr)
         body = modify_body(override_props, delete_props)
         return await self._call("PUT", f"{RG}/{seg(rg)}/volume-groups/{nr}", body)
 
     async def delete_volume_group(self, rg: str, nr: int) -> ApiCallRcList:
+        """Delete volume group ``nr`` of resource group ``rg``."""
         rg = _names.check_resource_group_name(rg)
         nr = _names.check_volume_number(nr)
         return await self._call("DELETE", f"{RG}/{seg(rg)}/volume-groups/{nr}")
@@ -197,6 +208,7 @@ class DefinitionsApi(ApiBase):
         *,
         with_volume_definitions: bool = False,
     ) -> list[ResourceDefinitionInfo]:
+        """Resource definitions (all, or the given names); volume definitions on request."""
         params = list(filters(resource_definitions=names))
         if with_volume_definitions:
             params.append(("with_volume_definitions", "true"))
@@ -230,6 +242,7 @@ class DefinitionsApi(ApiBase):
         external_name: str | None = None,
         layer_list: Iterable[str] | None = None,
     ) -> ApiCallRcList:
+        """Create a resource definition (in ``resource_group``, else DfltRscGrp)."""
         rd: dict[str, Any] = {"name": _names.check_resource_name(name)}
         if resource_group is not None:
             rd["resource_group_name"] = _names.check_resource_group_name(resource_group)
@@ -248,11 +261,13 @@ class DefinitionsApi(ApiBase):
         delete_props: Iterable[str] | None = None,
         delete_namespaces: Iterable[str] | None = None,
     ) -> ApiCallRcList:
+        """Set and delete properties of resource definition ``name``."""
         name = _names.check_resource_name(name)
         body = modify_body(override_props, delete_props, delete_namespaces)
         return await self._call("PUT", f"{RD}/{seg(name)}", body)
 
     async def delete_resource_definition(self, name: str) -> ApiCallRcList:
+        """Delete a resource definition with its resources (refused with snapshots)."""
         name = _names.check_resource_name(name)
         return await self._call("DELETE", f"{RD}/{seg(name)}")
 
@@ -266,6 +281,7 @@ class DefinitionsApi(ApiBase):
 
     # --- volume definitions ---------------------------------------------------------------
     async def list_volume_definitions(self, rsc: str) -> list[VolumeDefinitionInfo]:
+        """The volume definitions of resource definition ``rsc``."""
         rsc = _names.check_resource_name(rsc)
         return await self._get_list(
             f"{RD}/{seg(rsc)}/volume-definitions",
@@ -282,6 +298,7 @@ class DefinitionsApi(ApiBase):
         props: Mapping[str, str] | None = None,
         flags: Iterable[str] | None = None,
     ) -> ApiCallRcList:
+        """Add a volume definition of ``size_kib`` KiB to ``rsc``."""
         rsc = _names.check_resource_name(rsc)
         vd: dict[str, Any] = {"size_kib": check_size_kib("size_kib", size_kib)}
         if volume_number is not None:
@@ -310,6 +327,7 @@ class DefinitionsApi(ApiBase):
         return await self._call("PUT", f"{RD}/{seg(rsc)}/volume-definitions/{nr}", body)
 
     async def delete_volume_definition(self, rsc: str, nr: int) -> ApiCallRcList:
+        """Delete volume definition ``nr`` of ``rsc`` (on every replica)."""
         rsc = _names.check_resource_name(rsc)
         nr = _names.check_volume_number(nr)
         return await self._call("DELETE", f"{RD}/{seg(rsc)}/volume-definitions/{nr}")

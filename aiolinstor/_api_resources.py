@@ -92,6 +92,7 @@ class ResourcesApi(ApiBase):
         return await self._call("POST", path, [_resource_create_body(s) for s in resources])
 
     async def delete_resource(self, rsc: str, node: str) -> ApiCallRcList:
+        """Delete the resource of ``rsc`` on ``node``."""
         node = _names.check_node_name(node)
         return await self._call("DELETE", f"{_rsc_path(rsc)}/resources/{seg(node)}")
 
@@ -104,6 +105,7 @@ class ResourcesApi(ApiBase):
         delete_props: Iterable[str] | None = None,
         delete_namespaces: Iterable[str] | None = None,
     ) -> ApiCallRcList:
+        """Change the properties of the resource of ``rsc`` on ``node``."""
         node = _names.check_node_name(node)
         body = modify_body(override_props, delete_props, delete_namespaces)
         return await self._call("PUT", f"{_rsc_path(rsc)}/resources/{seg(node)}", body)
@@ -124,10 +126,12 @@ class ResourcesApi(ApiBase):
         return await self._call("POST", path, body)
 
     async def activate_resource(self, rsc: str, node: str) -> ApiCallRcList:
+        """Activate the INACTIVE resource of ``rsc`` on ``node``."""
         node = _names.check_node_name(node)
         return await self._call("POST", f"{_rsc_path(rsc)}/resources/{seg(node)}/activate")
 
     async def deactivate_resource(self, rsc: str, node: str) -> ApiCallRcList:
+        """Deactivate the resource of ``rsc`` on ``node`` (flag INACTIVE)."""
         node = _names.check_node_name(node)
         return await self._call("POST", f"{_rsc_path(rsc)}/resources/{seg(node)}/deactivate")
 
@@ -175,6 +179,7 @@ class ResourcesApi(ApiBase):
 
     # --- snapshots ------------------------------------------------------------------------
     async def list_snapshots(self, rsc: str) -> list[SnapshotInfo]:
+        """The snapshots of resource definition ``rsc``."""
         return await self._get_list(
             f"{_rsc_path(rsc)}/snapshots", SnapshotInfo.from_json, "snapshots"
         )
@@ -184,6 +189,7 @@ class ResourcesApi(ApiBase):
         resources: Iterable[str] | None = None,
         nodes: Iterable[str] | None = None,
     ) -> list[SnapshotInfo]:
+        """Snapshots of all (or the given) resources and nodes, ``/v1/view/snapshots``."""
         return await self._get_list(
             "/v1/view/snapshots",
             SnapshotInfo.from_json,
@@ -192,6 +198,7 @@ class ResourcesApi(ApiBase):
         )
 
     async def get_snapshot(self, rsc: str, snap: str) -> SnapshotInfo:
+        """One snapshot of ``rsc``; NotFoundError when it does not exist."""
         snap = _names.check_snapshot_name(snap)
         path = f"{_rsc_path(rsc)}/snapshots/{seg(snap)}"
         return await self._get_one(path, SnapshotInfo.from_json, "snapshot")
@@ -199,6 +206,7 @@ class ResourcesApi(ApiBase):
     async def create_snapshot(
         self, rsc: str, snap: str, *, nodes: Iterable[str] | None = None
     ) -> ApiCallRcList:
+        """Take snapshot ``snap`` of ``rsc`` (on ``nodes``, default every diskful one)."""
         body: dict[str, Any] = {"name": _names.check_snapshot_name(snap)}
         node_list = str_list("nodes", nodes)
         if node_list:
@@ -228,6 +236,7 @@ class ResourcesApi(ApiBase):
     async def delete_snapshot(
         self, rsc: str, snap: str, *, nodes: Iterable[str] | None = None
     ) -> ApiCallRcList:
+        """Delete snapshot ``snap`` of ``rsc`` (on ``nodes``, default everywhere)."""
         snap = _names.check_snapshot_name(snap)
         path = f"{_rsc_path(rsc)}/snapshots/{seg(snap)}"
         return await self._call("DELETE", path, params=filters(nodes=nodes) or None)
@@ -235,6 +244,7 @@ class ResourcesApi(ApiBase):
     async def restore_volume_definitions(
         self, rsc: str, snap: str, to_resource: str
     ) -> ApiCallRcList:
+        """Create the volume definitions of ``to_resource`` from snapshot ``snap`` of ``rsc``."""
         snap = _names.check_snapshot_name(snap)
         body = {"to_resource": _names.check_resource_name(to_resource)}
         path = f"{_rsc_path(rsc)}/snapshot-restore-volume-definition/{seg(snap)}"
@@ -249,6 +259,7 @@ class ResourcesApi(ApiBase):
         nodes: Iterable[str] | None = None,
         stor_pool_rename: Mapping[str, str] | None = None,
     ) -> ApiCallRcList:
+        """Create the resources of ``to_resource`` from snapshot ``snap`` of ``rsc``."""
         snap = _names.check_snapshot_name(snap)
         body: dict[str, Any] = {"to_resource": _names.check_resource_name(to_resource)}
         node_list = str_list("nodes", nodes)
@@ -259,6 +270,7 @@ class ResourcesApi(ApiBase):
         return await self._call("POST", path, body)
 
     async def rollback_snapshot(self, rsc: str, snap: str) -> ApiCallRcList:
+        """Roll ``rsc`` back to snapshot ``snap`` (LINSTOR allows only the most recent one)."""
         snap = _names.check_snapshot_name(snap)
         path = f"{_rsc_path(rsc)}/snapshot-rollback/{seg(snap)}"
         return await self._call("POST", path, {})
@@ -297,6 +309,7 @@ class ResourcesApi(ApiBase):
         return rcs
 
     async def clone_status(self, rsc: str, clone: str) -> CloneStatus:
+        """The state of clone ``clone`` of ``rsc``: CLONING, COMPLETE or FAILED."""
         clone = _names.check_resource_name(clone)
         data = await self._get(f"{_rsc_path(rsc)}/clone/{seg(clone)}")
         status = JsonReader("ResourceDefinitionCloneStatus", data).req_text("status").upper()
@@ -315,6 +328,7 @@ class ResourcesApi(ApiBase):
     async def enable_drbd_proxy(
         self, rsc: str, node_a: str, node_b: str, *, port: int | None = None
     ) -> ApiCallRcList:
+        """Route the DRBD connection between two nodes of ``rsc`` through DRBD Proxy."""
         a, b = _names.check_node_name(node_a), _names.check_node_name(node_b)
         body: dict[str, Any] = {}
         if port is not None:
@@ -325,11 +339,13 @@ class ResourcesApi(ApiBase):
         return await self._call("POST", path, body)
 
     async def disable_drbd_proxy(self, rsc: str, node_a: str, node_b: str) -> ApiCallRcList:
+        """Connect two nodes of ``rsc`` directly again (no DRBD Proxy)."""
         a, b = _names.check_node_name(node_a), _names.check_node_name(node_b)
         return await self._call("POST", f"{_rsc_path(rsc)}/drbd-proxy/disable/{seg(a)}/{seg(b)}")
 
     # --- key-value stores -----------------------------------------------------------------
     async def list_kv_stores(self) -> dict[str, dict[str, str]]:
+        """Every key-value store: name -> its properties."""
         data = await self._get("/v1/key-value-store")
         stores: dict[str, dict[str, str]] = {}
         for item in expect_list([] if data is None else data, "key-value stores"):
@@ -359,10 +375,12 @@ class ResourcesApi(ApiBase):
         delete_props: Iterable[str] | None = None,
         delete_namespaces: Iterable[str] | None = None,
     ) -> ApiCallRcList:
+        """Set and delete properties of key-value store ``name``."""
         body = modify_body(override_props, delete_props, delete_namespaces)
         return await self._call("PUT", f"/v1/key-value-store/{seg(_kv_name(name))}", body)
 
     async def delete_kv_store(self, name: str) -> ApiCallRcList:
+        """Delete key-value store ``name``."""
         return await self._call("DELETE", f"/v1/key-value-store/{seg(_kv_name(name))}")
 
     # --- error reports and events ---------------------------------------------------------
@@ -374,6 +392,7 @@ class ResourcesApi(ApiBase):
         with_content: bool = False,
         limit: int | None = None,
     ) -> list[ErrorReportInfo]:
+        """Error reports of the controller and satellites (of ``node``, since ``since_ms``)."""
         params: list[tuple[str, str]] = []
         if node is not None:
             params.append(("node", _names.check_node_name(node)))

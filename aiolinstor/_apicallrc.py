@@ -84,6 +84,7 @@ FAIL_INVLD_PROP = MASK_ERROR | 213
 FAIL_INVLD_SNAPSHOT_NAME = MASK_ERROR | 218
 FAIL_INVLD_PLACE_COUNT = MASK_ERROR | 219
 FAIL_INVLD_STOR_DRIVER = MASK_ERROR | 221
+FAIL_INVLD_DRBD_PROXY_COMPRESSION_TYPE = MASK_ERROR | 222
 FAIL_INVLD_LAYER_KIND = MASK_ERROR | 224
 FAIL_INVLD_LAYER_STACK = MASK_ERROR | 225
 FAIL_INVLD_PROVIDER = MASK_ERROR | 227
@@ -129,6 +130,7 @@ FAIL_EXISTS_RSC = MASK_ERROR | 502
 FAIL_EXISTS_VLM_DFN = MASK_ERROR | 503
 FAIL_EXISTS_VLM = MASK_ERROR | 504
 FAIL_EXISTS_NET_IF = MASK_ERROR | 505
+FAIL_EXISTS_NODE_CONN = MASK_ERROR | 506
 FAIL_EXISTS_STOR_POOL_DFN = MASK_ERROR | 509
 FAIL_EXISTS_STOR_POOL = MASK_ERROR | 510
 FAIL_EXISTS_SNAPSHOT_DFN = MASK_ERROR | 514
@@ -357,26 +359,32 @@ class ApiCallRc:
 
     @property
     def severity(self) -> Severity:
+        """Error, warning, info or success, from the type bits."""
         return severity(self.ret_code)
 
     @property
     def code(self) -> int:
+        """The code bits alone (operation and object bits masked out)."""
         return code_of(self.ret_code)
 
     @property
     def is_error(self) -> bool:
+        """True for an error entry."""
         return self.severity is Severity.ERROR
 
     @property
     def is_warning(self) -> bool:
+        """True for a warning entry."""
         return self.severity is Severity.WARNING
 
     @property
     def is_info(self) -> bool:
+        """True for an info entry."""
         return self.severity is Severity.INFO
 
     @property
     def is_success(self) -> bool:
+        """True for a success entry (no type bit set)."""
         return self.severity is Severity.SUCCESS
 
     def matches(self, const: int) -> bool:
@@ -411,6 +419,7 @@ class ApiCallRcList(Sequence[ApiCallRc]):
         return cls((ApiCallRc.from_json(entry) for entry in data), status)
 
     def to_json(self) -> list[dict[str, Any]]:
+        """The JSON list, each entry as :meth:`ApiCallRc.to_json` gives it."""
         return [entry.to_json() for entry in self._entries]
 
     @overload
@@ -444,22 +453,27 @@ class ApiCallRcList(Sequence[ApiCallRc]):
 
     @property
     def errors(self) -> tuple[ApiCallRc, ...]:
+        """The error entries, in answer order."""
         return self._of(Severity.ERROR)
 
     @property
     def warnings(self) -> tuple[ApiCallRc, ...]:
+        """The warning entries, in answer order."""
         return self._of(Severity.WARNING)
 
     @property
     def infos(self) -> tuple[ApiCallRc, ...]:
+        """The info entries, in answer order."""
         return self._of(Severity.INFO)
 
     @property
     def successes(self) -> tuple[ApiCallRc, ...]:
+        """The success entries, in answer order."""
         return self._of(Severity.SUCCESS)
 
     @property
     def error_report_ids(self) -> tuple[str, ...]:
+        """Every error report id the answer names, in order."""
         return tuple(rid for entry in self._entries for rid in entry.error_report_ids)
 
     def has(self, const: int) -> bool:

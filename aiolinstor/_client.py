@@ -7,12 +7,17 @@ import contextlib
 import contextvars
 from collections.abc import Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from aiolinstor._api import LinstorApi
 from aiolinstor._config import load_config
 from aiolinstor._errors import InputError, NoClientError, UnsupportedControllerError
 from aiolinstor._models import ControllerVersion
 from aiolinstor._transport import Transport
+
+if TYPE_CHECKING:
+    from aiolinstor._shared_reads import SharedReads
+    from aiolinstor._watcher import Watcher
 
 MIN_API_VERSION = (1, 0, 4)
 
@@ -111,6 +116,11 @@ class Client(LinstorApi):
         self._version: ControllerVersion | None = None
         self._version_lock = asyncio.Lock()
         self._context_tokens: list[contextvars.Token[Client | None]] = []
+        # State the high-level API shares between the operations of this client, made on
+        # first use: the watcher of all waits (_waits.watcher_for) and the shared fresh reads
+        # (_shared_reads.shared_reads). Kept here so that they live and die with the client.
+        self._watcher: Watcher | None = None
+        self._shared_reads: SharedReads | None = None
 
     # --- identity -------------------------------------------------------------------------
     @property
@@ -125,6 +135,7 @@ class Client(LinstorApi):
 
     @property
     def closed(self) -> bool:
+        """True before ``async with`` (or after :meth:`aclose`): no request can be sent."""
         return not self._transport.is_open
 
     def __repr__(self) -> str:

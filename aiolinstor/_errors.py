@@ -64,10 +64,12 @@ class ApiCallError(LinstorError):
 
     @property
     def error_report_ids(self) -> tuple[str, ...]:
+        """Error report ids the controller named, to look up with ``linstor error-reports``."""
         return self.rcs.error_report_ids
 
     @property
     def first_error(self) -> rc.ApiCallRc | None:
+        """The first error entry of the answer (None when it holds only warnings)."""
         errors = self.rcs.errors
         return errors[0] if errors else None
 
@@ -224,4 +226,5 @@ class ConvergenceFailed(LinstorError):
 
     @property
     def error_report_ids(self) -> tuple[str, ...]:
+        """Error report ids of every failed node, to look up on the controller."""
         return tuple(rid for lag in self.laggards for rid in lag.error_report_ids)

@@ -100,10 +100,12 @@ class ResourceGroup:
     # --- declaration (no I/O) -------------------------------------------------------------
     @property
     def name(self) -> str:
+        """The group's name as given."""
         return self._name
 
     @property
     def client(self) -> Client | None:
+        """The client given at construction (None: the current client is used)."""
         return self._client
 
     @property
@@ -119,6 +121,7 @@ class ResourceGroup:
 
     @property
     def description(self) -> str | None:
+        """The declared description (None: left as the controller has it)."""
         return self._description
 
     @description.setter
@@ -140,10 +143,12 @@ class ResourceGroup:
     # --- last read state ------------------------------------------------------------------
     @property
     def exists(self) -> bool | None:
+        """Whether the group existed at the last read (None: never read)."""
         return self._exists
 
     @property
     def info(self) -> ResourceGroupInfo | None:
+        """What the controller said at the last read (None: never read)."""
         return self._info
 
     @property
@@ -161,6 +166,7 @@ class ResourceGroup:
         return self.refresh().__await__()
 
     async def refresh(self) -> ResourceGroup:
+        """Read the group fresh from the controller and return it."""
         await self._read(self._resolve())
         return self
 

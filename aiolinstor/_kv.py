@@ -66,6 +66,7 @@ class KV:
 
     @property
     def name(self) -> str:
+        """The store's name (an instance of the controller's key-value store)."""
         return self._name
 
     @property
@@ -75,6 +76,7 @@ class KV:
 
     @property
     def client(self) -> Client | None:
+        """The client given at construction (None: the current client is used)."""
         return self._client
 
     # --- reading ------------------------------------------------------------------------------
@@ -98,9 +100,11 @@ class KV:
         return (await self._entries()).get(_check_key(key), default)
 
     async def contains(self, key: str) -> bool:
+        """True when ``key`` is set, read fresh unless caching is on."""
         return _check_key(key) in await self._entries()
 
     async def keys(self) -> list[str]:
+        """Every key under the namespace, sorted."""
         return sorted(await self._entries())
 
     async def items(self) -> AsyncIterator[tuple[str, str]]:

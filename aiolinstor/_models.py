@@ -19,7 +19,24 @@ from aiolinstor._models_cluster import (
     NodeInfo,
     StoragePoolInfo,
 )
-from aiolinstor._models_parse import JsonReader
+from aiolinstor._models_groups import (
+    ResourceConnectionInfo,
+    ResourceGroupInfo,
+    SnapshotInfo,
+    VolumeGroupInfo,
+)
+from aiolinstor._models_parse import (
+    JsonReader,
+    Unexpected,
+    dict_list,
+    fast_or_strict,
+    opt_bool,
+    opt_dict,
+    opt_int,
+    opt_str,
+    str_dict,
+    str_tuple,
+)
 
 
 def _raw() -> Any:
@@ -40,6 +57,11 @@ class VolumeDefinitionInfo:
 
     @classmethod
     def from_json(cls, data: object) -> VolumeDefinitionInfo:
+        """Parse one ``VolumeDefinition`` object; ProtocolError names a field of a wrong type."""
+        return fast_or_strict(_fast_volume_definition, cls._strict, data)
+
+    @classmethod
+    def _strict(cls, data: object) -> VolumeDefinitionInfo:
         r = JsonReader("VolumeDefinition", data)
         minor = None
         for index, layer in enumerate(r.obj_list("layer_data")):
@@ -71,6 +93,11 @@ class ResourceDefinitionInfo:
 
     @classmethod
     def from_json(cls, data: object) -> ResourceDefinitionInfo:
+        """Parse one ``ResourceDefinition`` object (with ``volume_definitions`` when given)."""
+        return fast_or_strict(_fast_resource_definition, cls._strict, data)
+
+    @classmethod
+    def _strict(cls, data: object) -> ResourceDefinitionInfo:
         r = JsonReader("ResourceDefinition", data)
         return cls(
             name=r.req_text("name"),
@@ -119,6 +146,11 @@ class VolumeInfo:
 
     @classmethod
     def from_json(cls, data: object) -> VolumeInfo:
+        """Parse one ``Volume`` object of a deployed resource, satellite state included."""
+        return fast_or_strict(_fast_volume, cls._strict, data)
+
+    @classmethod
+    def _strict(cls, data: object) -> VolumeInfo:
         r = JsonReader("Volume", data)
         disk_state = None
         replication: dict[str, ReplicationState] = {}
@@ -168,6 +200,8 @@ def _find_drbd_layer(layer: Mapping[str, Any] | None, depth: int = 0) -> JsonRea
 
 _DISKLESS_FLAGS = frozenset({"DISKLESS", "DRBD_DISKLESS"})
 _DELETING_FLAGS = frozenset({"DELETE", "DRBD_DELETE"})
+_INACTIVE_FLAGS = frozenset({"INACTIVE"})
+_TIEBREAKER_FLAGS = frozenset({"TIE_BREAKER"})
 
 
 @dataclass(frozen=True)
@@ -192,6 +226,12 @@ class ResourceInfo:
 
     @classmethod
     def from_json(cls, data: object) -> ResourceInfo:
+        """Parse one ``Resource`` object (``/v1/view/resources`` element), with its volumes and
+        DRBD connections."""
+        return fast_or_strict(_fast_resource, cls._strict, data)
+
+    @classmethod
+    def _strict(cls, data: object) -> ResourceInfo:
         r = JsonReader("Resource", data)
         state = r.child("state", "state")
         connections: dict[str, ConnectionInfo] = {}
@@ -223,132 +263,23 @@ class ResourceInfo:
 
     @property
     def diskless(self) -> bool:
+        """True for a replica without data (a diskless client or tiebreaker)."""
         return self._flagged(_DISKLESS_FLAGS)
 
     @property
     def deleting(self) -> bool:
+        """True while the controller is deleting this replica."""
         return self._flagged(_DELETING_FLAGS)
 
     @property
     def inactive(self) -> bool:
-        return self._flagged(frozenset({"INACTIVE"}))
+        """True when the replica was deactivated (flag INACTIVE)."""
+        return self._flagged(_INACTIVE_FLAGS)
 
     @property
     def tiebreaker(self) -> bool:
-        return self._flagged(frozenset({"TIE_BREAKER"}))
-
-
-@dataclass(frozen=True)
-class SnapshotInfo:
-    """A snapshot (definition) of a resource; ``volume_definitions`` are (number, size KiB)."""
-
-    name: str
-    resource_name: str
-    nodes: tuple[str, ...]
-    flags: tuple[str, ...]
-    props: Mapping[str, str]
-    volume_definitions: tuple[tuple[int, int], ...]
-    raw: Mapping[str, Any] = _raw()
-
-    @classmethod
-    def from_json(cls, data: object) -> SnapshotInfo:
-        r = JsonReader("Snapshot", data)
-        nodes = r.texts("nodes")
-        if not nodes:
-            per_node = [
-                JsonReader("Snapshot.snapshots[]", s).text("node_name")
-                for s in r.obj_list("snapshots")
-            ]
-            nodes = tuple(n for n in per_node if n)
-        volumes = []
-        for index, vd in enumerate(r.obj_list("volume_definitions")):
-            vr = JsonReader(f"Snapshot.volume_definitions[{index}]", vd)
-            volumes.append((vr.integer("volume_number") or 0, vr.integer("size_kib") or 0))
-        return cls(
-            name=r.req_text("name"),
-            resource_name=r.text("resource_name", "") or "",
-            nodes=nodes,
-            flags=r.texts("flags"),
-            props=r.text_map("props"),
-            volume_definitions=tuple(volumes),
-            raw=r.data,
-        )
-
-    @property
-    def successful(self) -> bool:
-        return "SUCCESSFUL" in (f.upper() for f in self.flags)
-
-    @property
-    def failed(self) -> bool:
-        return any(f.upper() in ("FAILED_DEPLOYMENT", "FAILED_DISCONNECT") for f in self.flags)
-
-
-@dataclass(frozen=True)
-class ResourceConnectionInfo:
-    """The connection between two replicas of a resource (flags such as ``DRBD_PROXY``)."""
-
-    node_a: str
-    node_b: str
-    flags: tuple[str, ...]
-    props: Mapping[str, str]
-    drbd_proxy_port_a: int | None
-    drbd_proxy_port_b: int | None
-    raw: Mapping[str, Any] = _raw()
-
-    @classmethod
-    def from_json(cls, data: object) -> ResourceConnectionInfo:
-        r = JsonReader("ResourceConnection", data)
-        return cls(
-            node_a=r.text("node_a", "") or "",
-            node_b=r.text("node_b", "") or "",
-            flags=r.texts("flags"),
-            props=r.text_map("props"),
-            drbd_proxy_port_a=r.integer("drbd_proxy_port_a"),
-            drbd_proxy_port_b=r.integer("drbd_proxy_port_b"),
-            raw=r.data,
-        )
-
-
-@dataclass(frozen=True)
-class ResourceGroupInfo:
-    """A resource group with its autoplace filter."""
-
-    name: str
-    description: str | None
-    select_filter: Mapping[str, Any]
-    props: Mapping[str, str]
-    raw: Mapping[str, Any] = _raw()
-
-    @classmethod
-    def from_json(cls, data: object) -> ResourceGroupInfo:
-        r = JsonReader("ResourceGroup", data)
-        return cls(
-            name=r.req_text("name"),
-            description=r.text("description"),
-            select_filter=dict(r.obj("select_filter") or {}),
-            props=r.text_map("props"),
-            raw=r.data,
-        )
-
-
-@dataclass(frozen=True)
-class VolumeGroupInfo:
-    """A volume group of a resource group."""
-
-    volume_number: int
-    props: Mapping[str, str]
-    flags: tuple[str, ...]
-    raw: Mapping[str, Any] = _raw()
-
-    @classmethod
-    def from_json(cls, data: object) -> VolumeGroupInfo:
-        r = JsonReader("VolumeGroup", data)
-        return cls(
-            volume_number=r.integer("volume_number") or 0,
-            props=r.text_map("props"),
-            flags=r.texts("flags"),
-            raw=r.data,
-        )
+        """True for a diskless replica LINSTOR added only for quorum (flag TIE_BREAKER)."""
+        return self._flagged(_TIEBREAKER_FLAGS)
 
 
 @dataclass(frozen=True)
@@ -366,6 +297,116 @@ class ResourceCreateSpec:
     props: Mapping[str, str] | None = None
     layer_list: Sequence[str] | None = None
     drbd_diskless: bool = False
+
+
+# --- fast paths (see _models_parse) -----------------------------------------------------------
+def _fast_volume_definition(data: Any) -> VolumeDefinitionInfo:
+    get = data.get
+    minor = None
+    for layer in dict_list(get("layer_data")):
+        payload = opt_dict(layer.get("data"))
+        if opt_str(layer.get("type")) == "DRBD" and payload is not None:
+            minor = opt_int(payload.get("minor_number"))
+    size = get("size_kib")
+    if type(size) is not int:
+        raise Unexpected
+    return VolumeDefinitionInfo(
+        volume_number=opt_int(get("volume_number")) or 0,
+        size_kib=size,
+        props=str_dict(get("props")),
+        flags=str_tuple(get("flags")),
+        minor_number=minor,
+        raw=data,
+    )
+
+
+def _fast_resource_definition(data: Any) -> ResourceDefinitionInfo:
+    get = data.get
+    name = get("name")
+    if type(name) is not str:
+        raise Unexpected
+    return ResourceDefinitionInfo(
+        name=name,
+        external_name=opt_str(get("external_name")),
+        resource_group_name=opt_str(get("resource_group_name")),
+        props=str_dict(get("props")),
+        flags=str_tuple(get("flags")),
+        volume_definitions=tuple(
+            _fast_volume_definition(v) for v in dict_list(get("volume_definitions"))
+        ),
+        raw=data,
+    )
+
+
+def _fast_volume(data: Any) -> VolumeInfo:
+    get = data.get
+    disk_state = None
+    replication: dict[str, ReplicationState] = {}
+    state = opt_dict(get("state"))
+    if state is not None:
+        disk_state = opt_str(state.get("disk_state"))
+        for peer, value in (opt_dict(state.get("replication_states")) or {}).items():
+            done = value.get("done_percentage")
+            if done is not None:
+                if type(done) is not float and type(done) is not int:
+                    raise Unexpected
+                done = float(done)
+            replication[peer] = ReplicationState(
+                replication_state=opt_str(value.get("replication_state")),
+                done_percentage=done,
+            )
+    usable = opt_int(get("usable_size_kib"))
+    layers = dict_list(get("layer_data_list"))
+    if usable is None and layers:
+        top = opt_dict(layers[0].get("data"))
+        usable = opt_int(top.get("usable_size_kib")) if top is not None else None
+    return VolumeInfo(
+        volume_number=opt_int(get("volume_number")) or 0,
+        storage_pool_name=opt_str(get("storage_pool_name")),
+        provider_kind=opt_str(get("provider_kind")),
+        device_path=opt_str(get("device_path")),
+        allocated_size_kib=opt_int(get("allocated_size_kib")),
+        usable_size_kib=usable,
+        disk_state=disk_state,
+        replication_states=replication,
+        flags=str_tuple(get("flags")),
+        props=str_dict(get("props")),
+        raw=data,
+    )
+
+
+def _fast_resource(data: Any) -> ResourceInfo:
+    get = data.get
+    name, node = get("name"), get("node_name")
+    if type(name) is not str or type(node) is not str:
+        raise Unexpected
+    state = opt_dict(get("state"))
+    layer = opt_dict(get("layer_object"))
+    drbd = opt_dict(layer.get("drbd")) if layer is not None else None
+    if layer is not None and drbd is None:
+        raise Unexpected  # DRBD further down the layer tree: the strict reader searches it
+    connections: dict[str, ConnectionInfo] = {}
+    may_promote = None
+    if drbd is not None:
+        may_promote = opt_bool(drbd.get("may_promote"))
+        for peer, value in (opt_dict(drbd.get("connections")) or {}).items():
+            connections[peer] = ConnectionInfo(
+                connected=bool(opt_bool(value.get("connected"))),
+                message=opt_str(value.get("message")),
+            )
+    return ResourceInfo(
+        name=name,
+        node_name=node,
+        props=str_dict(get("props")),
+        flags=str_tuple(get("flags")),
+        in_use=opt_bool(state.get("in_use")) if state is not None else None,
+        state_known=state is not None,
+        volumes=tuple(_fast_volume(v) for v in dict_list(get("volumes"))),
+        connections=connections,
+        create_timestamp=opt_int(get("create_timestamp")),
+        raw=data,
+        may_promote=may_promote,
+    )
 
 
 __all__ = [

@@ -10,7 +10,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiolinstor._errors import ProtocolError
-from aiolinstor._models_parse import JsonReader
+from aiolinstor._models_parse import (
+    JsonReader,
+    Unexpected,
+    dict_list,
+    fast_or_strict,
+    opt_bool,
+    opt_int,
+    opt_str,
+    str_dict,
+    str_tuple,
+)
 
 
 def _raw() -> Any:
@@ -30,6 +40,7 @@ class ControllerVersion:
 
     @classmethod
     def from_json(cls, data: object) -> ControllerVersion:
+        """Parse the ``ControllerVersion`` object (``rest_api_version`` is required)."""
         r = JsonReader("ControllerVersion", data)
         return cls(
             version=r.text("version", "") or "",
@@ -70,6 +81,7 @@ class NetInterfaceInfo:
 
     @classmethod
     def from_json(cls, data: object) -> NetInterfaceInfo:
+        """Parse one ``NetInterface`` object."""
         r = JsonReader("NetInterface", data)
         return cls(
             name=r.text("name", "") or "",
@@ -95,6 +107,11 @@ class NodeInfo:
 
     @classmethod
     def from_json(cls, data: object) -> NodeInfo:
+        """Parse one ``Node`` object with its network interfaces."""
+        return fast_or_strict(_fast_node, cls._strict, data)
+
+    @classmethod
+    def _strict(cls, data: object) -> NodeInfo:
         r = JsonReader("Node", data)
         return cls(
             name=r.req_text("name"),
@@ -132,6 +149,11 @@ class StoragePoolInfo:
 
     @classmethod
     def from_json(cls, data: object) -> StoragePoolInfo:
+        """Parse one ``StoragePool`` object (capacities in KiB)."""
+        return fast_or_strict(_fast_storage_pool, cls._strict, data)
+
+    @classmethod
+    def _strict(cls, data: object) -> StoragePoolInfo:
         r = JsonReader("StoragePool", data)
         return cls(
             name=r.req_text("storage_pool_name"),
@@ -146,10 +168,12 @@ class StoragePoolInfo:
 
     @property
     def diskless(self) -> bool:
+        """True for a pool of diskless replicas (provider kind DISKLESS)."""
         return self.provider_kind.upper() == "DISKLESS"
 
     @property
     def thin(self) -> bool:
+        """True for a thin (over-provisionable) pool: its ``Provisioning`` trait, else its kind."""
         provisioning = self.static_traits.get("Provisioning")
         if provisioning is not None:
             return provisioning.lower() == "thin"
@@ -170,6 +194,7 @@ class ErrorReportInfo:
 
     @classmethod
     def from_json(cls, data: object) -> ErrorReportInfo:
+        """Parse one ``ErrorReport`` object; ``id`` is taken from ``filename`` if missing."""
         r = JsonReader("ErrorReport", data)
         filename = r.text("filename", "") or ""
         report_id = r.text("id") or filename
@@ -186,3 +211,49 @@ class ErrorReportInfo:
             exception_message=r.text("exception_message"),
             raw=r.data,
         )
+
+
+# --- fast paths (see _models_parse) -----------------------------------------------------------
+def _fast_net_interface(data: Any) -> NetInterfaceInfo:
+    get = data.get
+    return NetInterfaceInfo(
+        name=opt_str(get("name")) or "",
+        address=opt_str(get("address")),
+        satellite_port=opt_int(get("satellite_port")),
+        satellite_encryption_type=opt_str(get("satellite_encryption_type")),
+        is_active=opt_bool(get("is_active")),
+        raw=data,
+    )
+
+
+def _fast_node(data: Any) -> NodeInfo:
+    get = data.get
+    name = get("name")
+    if type(name) is not str:
+        raise Unexpected
+    return NodeInfo(
+        name=name,
+        type=opt_str(get("type")) or "",
+        connection_status=opt_str(get("connection_status")) or "UNKNOWN",
+        flags=str_tuple(get("flags")),
+        props=str_dict(get("props")),
+        net_interfaces=tuple(_fast_net_interface(n) for n in dict_list(get("net_interfaces"))),
+        raw=data,
+    )
+
+
+def _fast_storage_pool(data: Any) -> StoragePoolInfo:
+    get = data.get
+    name = get("storage_pool_name")
+    if type(name) is not str:
+        raise Unexpected
+    return StoragePoolInfo(
+        name=name,
+        node_name=opt_str(get("node_name")) or "",
+        provider_kind=opt_str(get("provider_kind")) or "",
+        free_capacity_kib=opt_int(get("free_capacity")),
+        total_capacity_kib=opt_int(get("total_capacity")),
+        props=str_dict(get("props")),
+        static_traits=str_dict(get("static_traits")),
+        raw=data,
+    )

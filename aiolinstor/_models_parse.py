@@ -3,13 +3,96 @@
 The controller omits empty fields (Jackson NON_EMPTY), so a missing key means "empty" or
 "unknown"; a key holding the wrong JSON type means the answer broke the API's promise and raises
 ProtocolError naming the model and the field.
+
+The hot models (those of every poll and listing) also have a *fast path*: plain dict lookups
+with inline type checks and no reader object per JSON object. It accepts only well-formed
+input; on anything else it raises :class:`Unexpected` (or fails some other way) and the model
+parses again with :class:`JsonReader`, which raises the ProtocolError naming the field, so both
+paths accept exactly the same answers.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiolinstor._errors import ProtocolError
+
+M = TypeVar("M")
+
+
+class Unexpected(Exception):
+    """A fast path met something it does not handle: parse with the strict reader instead."""
+
+
+def fast_or_strict(fast: Callable[[Any], M], strict: Callable[[object], M], data: object) -> M:
+    """``fast(data)``, or ``strict(data)`` when the fast path gives up or fails."""
+    try:
+        return fast(data)
+    except Exception:  # Unexpected, or a shape the fast path did not foresee
+        return strict(data)
+
+
+def opt_str(value: Any) -> str | None:
+    """``value`` when it is a string or None (absent), else :class:`Unexpected`."""
+    if value is None or type(value) is str:
+        return value
+    raise Unexpected
+
+
+def opt_int(value: Any) -> int | None:
+    """``value`` when it is an integer (not a boolean) or None, else :class:`Unexpected`."""
+    if value is None or type(value) is int:
+        return value
+    raise Unexpected
+
+
+def opt_bool(value: Any) -> bool | None:
+    if value is None or type(value) is bool:
+        return value
+    raise Unexpected
+
+
+def opt_dict(value: Any) -> dict[str, Any] | None:
+    if value is None or type(value) is dict:
+        return value
+    raise Unexpected
+
+
+def str_tuple(value: Any) -> tuple[str, ...]:
+    """A list of strings as a tuple (None: empty)."""
+    if value is None:
+        return ()
+    if type(value) is list:
+        for item in value:
+            if type(item) is not str:
+                raise Unexpected
+        return tuple(value)
+    raise Unexpected
+
+
+def str_dict(value: Any) -> dict[str, str]:
+    """An object of strings, copied (None: empty)."""
+    if value is None:
+        return {}
+    if type(value) is dict:
+        for item in value.values():
+            if type(item) is not str:
+                raise Unexpected
+        return dict(value)
+    raise Unexpected
+
+
+def dict_list(value: Any) -> list[dict[str, Any]]:
+    """A list of objects (None: empty)."""
+    if value is None:
+        return []
+    if type(value) is list:
+        for item in value:
+            if type(item) is not dict:
+                raise Unexpected
+        return value
+    raise Unexpected
 
 
 class JsonReader:

@@ -17,6 +17,7 @@ from aiolinstor import _apicallrc as rc
 from aiolinstor._errors import InputError, NotEnoughNodesError
 from aiolinstor._models import NodeInfo, ResourceInfo, StoragePoolInfo
 from aiolinstor._names import check_node_name, check_resource_name, check_storage_pool_name
+from aiolinstor._shared_reads import shared_reads
 
 if TYPE_CHECKING:
     from aiolinstor._client import Client
@@ -298,13 +299,8 @@ async def preflight(
     :func:`check_feasible`. Skipped when neither redundancy nor node names are set."""
     if placement.redundancy is None and not placement.node_names:
         return
-    nodes = await client.list_nodes()
-    pools = await client.list_storage_pools()
-    existing = []
-    if exists:
-        existing = [
-            info
-            for info in await client.view_resources(resources=[resource])
-            if info.name.upper() == resource.upper()
-        ]
+    reads = shared_reads(client)
+    nodes = await reads.nodes.read()
+    pools = await reads.storage_pools.read()
+    existing = await reads.replicas.read([resource]) if exists else []
     check_feasible(resource, placement, nodes, pools, existing, size_kib)

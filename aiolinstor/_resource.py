@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import AsyncIterator, Generator, Mapping, Sequence
+from collections.abc import AsyncIterator, Generator, Mapping
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
-import anyio
-
 from aiolinstor._api import ToggleDiskOperation
-from aiolinstor._client import resolve_client
 from aiolinstor._errors import (
     ApiCallError,
     InputError,
@@ -27,17 +24,15 @@ from aiolinstor._models import ResourceCreateSpec
 from aiolinstor._names import check_node_name, check_resource_group_name, check_resource_name
 from aiolinstor._placement import Placement, preflight
 from aiolinstor._resource_lifecycle import ResourceLifecycle
+from aiolinstor._resource_state import ResourceState
 from aiolinstor._volume import (
     SyncProgress,
     Volume,
     VolumeMap,
     ensure_definition,
-    read_definition,
-    read_volume_definition,
     remove_half_made,
 )
 from aiolinstor._waits import (
-    Condition,
     attached,
     disk_mode,
     gone,
@@ -46,13 +41,12 @@ from aiolinstor._waits import (
     replicas_ready,
     resolve_timeout,
     resynced,
-    wait_until,
     watcher_for,
 )
 
 if TYPE_CHECKING:
     from aiolinstor._client import Client
-    from aiolinstor._models import ResourceDefinitionInfo, ResourceInfo, VolumeDefinitionInfo
+    from aiolinstor._models import ResourceDefinitionInfo, ResourceInfo
 
 logger = logging.getLogger("aiolinstor")
 
@@ -65,7 +59,7 @@ class Deactivation(enum.Enum):
     KEPT_DISKFUL = "kept-diskful"  #: the node holds a replica with data, which is left alone
 
 
-class Resource(ResourceLifecycle):
+class Resource(ResourceState, ResourceLifecycle):
     """A LINSTOR resource (definition, volumes and replicas) under one name.
 
     Without ``client=``, the client of the innermost ``async with aiolinstor.Client()`` of
@@ -89,6 +83,7 @@ class Resource(ResourceLifecycle):
     # --- declaration (no I/O) -------------------------------------------------------------
     @property
     def name(self) -> str:
+        """The resource (definition) name, as given."""
         return self._name
 
     @property
@@ -129,6 +124,7 @@ class Resource(ResourceLifecycle):
 
     @property
     def definition(self) -> ResourceDefinitionInfo | None:
+        """The resource definition as last read (None: never read, or absent)."""
         return self._definition
 
     @property
@@ -143,10 +139,12 @@ class Resource(ResourceLifecycle):
 
     @property
     def diskful_nodes(self) -> list[str]:
+        """Nodes holding a replica with data (deleting ones excluded), as last read."""
         return sorted(i.node_name for i in self._replicas if not i.deleting and not i.diskless)
 
     @property
     def diskless_nodes(self) -> list[str]:
+        """Nodes holding a diskless client or tiebreaker (deleting ones excluded), as last read."""
         return sorted(i.node_name for i in self._replicas if not i.deleting and i.diskless)
 
     # --- reading ----------------------------------------------------------------------------
@@ -163,7 +161,7 @@ class Resource(ResourceLifecycle):
         self,
         *,
         wait: bool = True,
-        timeout: float | None = None,  # noqa: ASYNC109 - the SDK's documented deadline
+        timeout: float | None = None,
     ) -> Resource:
         """Get-or-create the definition and the declared volumes.
 
@@ -180,7 +178,7 @@ class Resource(ResourceLifecycle):
         self,
         *,
         wait: bool = True,
-        timeout: float | None = None,  # noqa: ASYNC109 - the SDK's documented deadline
+        timeout: float | None = None,
     ) -> Resource:
         """Create if needed, then let the controller place replicas per :attr:`placement`.
 
@@ -222,7 +220,7 @@ class Resource(ResourceLifecycle):
     async def wait_ready(
         self,
         *,
-        timeout: float | None = None,  # noqa: ASYNC109 - the SDK's documented deadline
+        timeout: float | None = None,
     ) -> Resource:
         """Wait until every replica is settled (diskful UpToDate and connected)."""
         client, deadline, budget = self._start(timeout)
@@ -235,7 +233,7 @@ class Resource(ResourceLifecycle):
         node: str,
         *,
         wait: bool = True,
-        timeout: float | None = None,  # noqa: ASYNC109 - the SDK's documented deadline
+        timeout: float | None = None,
     ) -> Resource:
         """Make the resource usable on ``node``: a diskless client if the node holds nothing,
         re-activation if it holds an INACTIVE one, nothing if it is already there. Waits for
@@ -258,6 +256,8 @@ class Resource(ResourceLifecycle):
         elif mine.inactive:
             logger.info("activate %r on %s: re-activating", self._name, node)
             await client.activate_resource(self._name, node)
+        elif wait and self._reached(attached(node)):
+            return self  # nothing to write, and the fresh read already shows it attached
         await self._finish(client, attached(node), "activate", wait, deadline, budget)
         return self
 
@@ -266,7 +266,7 @@ class Resource(ResourceLifecycle):
         node: str,
         *,
         wait: bool = True,
-        timeout: float | None = None,  # noqa: ASYNC109 - the SDK's documented deadline
+        timeout: float | None = None,
     ) -> Deactivation:
         """Remove a diskless assignment from ``node``; a replica with data is never deleted.
 
@@ -296,7 +296,7 @@ class Resource(ResourceLifecycle):
         node: str,
         *,
         wait: bool = True,
-        timeout: float | None = None,  # noqa: ASYNC109 - the SDK's documented deadline
+        timeout: float | None = None,
     ) -> Resource:
         """Turn the replica on ``node`` diskless (or add a diskless client there)."""
         return await self._toggle(node, diskful=False, pool=None, wait=wait, budget=timeout)
@@ -307,7 +307,7 @@ class Resource(ResourceLifecycle):
         *,
         storage_pool: str | None = None,
         wait: bool = True,
-        timeout: float | None = None,  # noqa: ASYNC109 - the SDK's documented deadline
+        timeout: float | None = None,
     ) -> Resource:
         """Give ``node`` a replica with data and wait until it is UpToDate (resync done)."""
         return await self._toggle(node, diskful=True, pool=storage_pool, wait=wait, budget=timeout)
@@ -318,7 +318,7 @@ class Resource(ResourceLifecycle):
         node: str | None = None,
         *,
         wait: bool = True,
-        timeout: float | None = None,  # noqa: ASYNC109 - the SDK's documented deadline
+        timeout: float | None = None,
     ) -> Resource:
         """Delete the whole resource (snapshots first), or only ``node``'s assignment.
 
@@ -352,7 +352,7 @@ class Resource(ResourceLifecycle):
     async def watch_sync(
         self,
         *,
-        timeout: float | None = None,  # noqa: ASYNC109 - the SDK's documented deadline
+        timeout: float | None = None,
     ) -> AsyncIterator[tuple[SyncProgress, ...]]:
         """Yield per-node resync progress of every volume until all replicas are UpToDate.
 
@@ -376,114 +376,6 @@ class Resource(ResourceLifecycle):
             async for observed in changes:
                 self._apply_replicas(observed)
                 yield tuple(p for v in self._volumes.values() for p in v._progress(observed))
-
-    # --- internals: client, deadline, reads ---------------------------------------------------
-    def _resolve(self) -> Client:
-        return resolve_client(self._client)
-
-    def _start(self, timeout: float | None) -> tuple[Client, float, float]:
-        client = self._resolve()
-        budget = resolve_timeout(client, timeout)
-        return client, anyio.current_time() + budget, budget
-
-    async def _wait(
-        self, client: Client, condition: Condition, operation: str, deadline: float, budget: float
-    ) -> None:
-        observed = await wait_until(
-            watcher_for(client),
-            [self._name],
-            condition,
-            within=max(deadline - anyio.current_time(), 0.0),
-            resource=self._name,
-            operation=operation,
-            reported_timeout=budget,
-        )
-        self._apply_replicas(observed)
-
-    async def _finish(
-        self,
-        client: Client,
-        condition: Condition,
-        operation: str,
-        wait: bool,
-        deadline: float,
-        budget: float,
-    ) -> None:
-        """Wait for ``condition`` (default), or just re-read the state when ``wait=False``."""
-        if wait:
-            await self._wait(client, condition, operation, deadline, budget)
-        else:
-            await self._read(client)
-
-    async def _read_placement(self, client: Client) -> None:
-        """Fresh replicas (what placement decisions need); the definition too, unless it was
-        read before and replicas with volumes show it still exists."""
-        if self._definition is None:
-            await self._read(client)
-            return
-        replicas = await self._read_replicas(client)
-        if any(r.volumes for r in replicas):
-            self._exists = True
-            self._apply_replicas(replicas)
-            return
-        definition = await self._read_definition(client)
-        self._replicas = tuple(replicas) if definition is not None else ()
-        self._apply_definition(definition)
-
-    async def _read(self, client: Client) -> None:
-        definition = await self._read_definition(client)
-        replicas = await self._read_replicas(client) if definition is not None else []
-        self._replicas = tuple(replicas)
-        self._apply_definition(definition)
-
-    def _apply_definition(self, definition: ResourceDefinitionInfo | None) -> None:
-        self._definition = definition
-        self._exists = definition is not None
-        definitions = definition.volume_definitions if definition is not None else None
-        self._volumes._apply(definitions, self._replicas)
-
-    def _apply_replicas(self, replicas: Sequence[ResourceInfo]) -> None:
-        self._replicas = tuple(replicas)
-        self._volumes._apply_replicas(self._replicas)
-
-    async def _read_definition(self, client: Client) -> ResourceDefinitionInfo | None:
-        return await read_definition(client, self._name)
-
-    async def _read_replicas(self, client: Client) -> list[ResourceInfo]:
-        found = await client.view_resources(resources=[self._name])
-        return [r for r in found if r.name.upper() == self._name.upper()]
-
-    async def _read_volume_definition(
-        self, client: Client, number: int
-    ) -> VolumeDefinitionInfo | None:
-        return await read_volume_definition(client, self._name, number)
-
-    def _on(self, node: str) -> ResourceInfo | None:
-        return next((r for r in self._replicas if r.node_name.upper() == node.upper()), None)
-
-    async def _present(self, client: Client, node: str, *, tiebreaker_ok: bool = True) -> bool:
-        return any(
-            r.node_name.upper() == node.upper()
-            and not r.deleting
-            and (tiebreaker_ok or not r.tiebreaker)
-            for r in await self._read_replicas(client)
-        )
-
-    async def _definition_gone(self, client: Client) -> bool:
-        definition = await self._read_definition(client)
-        return definition is None or "DELETE" in definition.flags
-
-    def _require_volumes(self, operation: str) -> None:
-        if not self._exists:
-            raise InputError(
-                f"cannot {operation} resource {self._name!r}: it does not exist; "
-                "create() or autoplace() it first"
-            )
-        if self._definition is not None and not self._definition.volume_definitions:
-            raise InputError(
-                f"cannot {operation} resource {self._name!r}: it has no volumes; "
-                "declare one (res.volumes[0] = Volume(...)) and create() it"
-            )
 
     # --- internals: writes ----------------------------------------------------------------------
     async def _ensure(self, client: Client, current: ResourceDefinitionInfo | None) -> bool:
@@ -544,6 +436,8 @@ class Resource(ResourceLifecycle):
                 lambda: self._toggled(client, node, diskful),
                 f"{operation} of {self._name!r} on {node}",
             )
+        elif wait and self._reached(disk_mode(node, diskful=diskful)):
+            return self  # nothing to write, and the fresh read already shows it done
         await self._finish(
             client, disk_mode(node, diskful=diskful), operation, wait, deadline, budget
         )

@@ -68,14 +68,17 @@ class Snapshot:
     # --- identity and last read state ---------------------------------------------------------
     @property
     def name(self) -> str:
+        """The snapshot's name as given."""
         return self._name
 
     @property
     def resource_name(self) -> str:
+        """The resource definition the snapshot belongs to."""
         return self._resource
 
     @property
     def client(self) -> Client | None:
+        """The client given at construction (None: the current client is used)."""
         return self._client
 
     @property
@@ -85,10 +88,12 @@ class Snapshot:
 
     @property
     def nodes(self) -> list[str]:
+        """Nodes holding a copy, sorted, as last read."""
         return sorted(self._info.nodes) if self._info is not None else []
 
     @property
     def successful(self) -> bool:
+        """True once the controller reported the snapshot SUCCESSFUL at the last read."""
         return self._info is not None and self._info.successful
 
     @property

@@ -57,10 +57,12 @@ from aiolinstor._errors import (
 )
 from aiolinstor._transport_answers import (
     Answer,
+    Failed,
     RawAnswer,
     excerpt,
     interpret,
     log_rcs,
+    map_error,
     rcs_of,
     read_body,
     server_fault,
@@ -73,22 +75,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 GATEWAY_STATUSES = frozenset({502, 503, 504})
 DEFAULT_MAX_BODY = 256 * 1024 * 1024
-_CONNECT_TIMEOUT_ERRORS: tuple[type[BaseException], ...] = tuple(
-    t for t in (getattr(aiohttp, "ConnectionTimeoutError", None),) if isinstance(t, type)
-)
 
 Params = Sequence[tuple[str, str]]
 NO_BODY: Any = object()
-
-
-class _Failed(Exception):
-    """One controller failed for this request; ``sent`` says whether it may have arrived."""
-
-    def __init__(self, reason: str, *, sent: bool, retryable: bool = True) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.sent = sent
-        self.retryable = retryable
 
 
 class _RoundFailed(Exception):
@@ -145,12 +134,22 @@ class Transport:
         self.max_body_size = max_body_size
         self._sleep = sleep or asyncio.sleep
         self._controllers: tuple[ControllerUrl, ...] = config.controllers
+        # Per request, only lookups: base URLs, failover orders, headers, timeouts.
+        self._urls = tuple(controller.url for controller in self._controllers)
+        count = len(self._controllers)
+        self._orders = tuple(
+            tuple((start + offset) % count for offset in range(count)) for start in range(count)
+        )
         self._active = 0
         self._session: aiohttp.ClientSession | None = None
         self._semaphore: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._authorization = config.credentials.authorization_header()
+        auth = {} if self._authorization is None else {"Authorization": self._authorization}
+        self._plain_headers: dict[str, str] | None = auth or None
+        self._json_headers: dict[str, str] = {"Content-Type": "application/json", **auth}
+        self._timeouts: dict[tuple[float | None, float], aiohttp.ClientTimeout] = {}
         needs_tls = any(c.tls for c in self._controllers)
         self._ssl_context = build_ssl_context(config.tls) if needs_tls else None
 
@@ -161,7 +160,7 @@ class Transport:
 
     @property
     def active_controller(self) -> str:
-        return self._controllers[self._active].url
+        return self._urls[self._active]
 
     @property
     def is_open(self) -> bool:
@@ -251,13 +250,13 @@ class Transport:
             try:
                 with anyio.fail_after(self.timeout):
                     response = await self._send(
-                        controller, "GET", path, None, None, headers, request_timeout=None
+                        index, "GET", path, None, None, headers, request_timeout=None
                     )
             except TimeoutError:
                 raise RequestTimeout(
                     f"GET {path}: no answer from {controller.url} within {self.timeout:g} s"
                 ) from None
-            except _Failed as exc:
+            except Failed as exc:
                 failures.append((controller.url, exc.reason))
                 continue
             if response.status in GATEWAY_STATUSES:
@@ -320,9 +319,8 @@ class Transport:
             raise ControllersUnavailable(exc.failures) from None
         return result
 
-    def _controller_order(self) -> list[int]:
-        count = len(self._controllers)
-        return [(self._active + offset) % count for offset in range(count)]
+    def _controller_order(self) -> tuple[int, ...]:
+        return self._orders[self._active]
 
     def _stay_on(self, index: int) -> None:
         if index != self._active:
@@ -350,7 +348,7 @@ class Transport:
         for index in self._controller_order():
             controller = self._controllers[index]
             try:
-                raw = await self._exchange(controller, method, path, params, body, request_timeout)
+                raw = await self._exchange(index, method, path, params, body, request_timeout)
             except RequestTimeout as exc:
                 if not safe or len(self._controllers) == 1:
                     raise
@@ -358,7 +356,7 @@ class Transport:
                 failures.append((controller.url, f"no answer within {request_timeout:g} s"))
                 timed_out = timed_out or exc
                 continue
-            except _Failed as exc:
+            except Failed as exc:
                 if exc.sent and not safe:
                     raise TransportError(
                         f"{method} {path}: {exc.reason} after the request was sent to "
@@ -397,19 +395,26 @@ class Transport:
         raise ControllersUnavailable(failures)
 
     # --- one exchange with one controller -------------------------------------------------
-    def _headers(self, body: bytes | None, extra: Mapping[str, str] | None) -> dict[str, str]:
-        headers: dict[str, str] = {}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        if self._authorization is not None:
-            headers["Authorization"] = self._authorization
+    def _headers(
+        self, body: bytes | None, extra: Mapping[str, str] | None
+    ) -> dict[str, str] | None:
+        """Per-request headers (the session adds Accept and User-Agent); None when none."""
+        headers = self._plain_headers if body is None else self._json_headers
         if extra:
-            headers.update(extra)
+            return {**(headers or {}), **extra}
         return headers
+
+    def _client_timeout(self, request_timeout: float | None) -> aiohttp.ClientTimeout:
+        key = (request_timeout, self.connect_timeout)
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            timeout = aiohttp.ClientTimeout(total=request_timeout, sock_connect=key[1])
+            self._timeouts[key] = timeout
+        return timeout
 
     async def _send(
         self,
-        controller: ControllerUrl,
+        index: int,
         method: str,
         path: str,
         params: Params | None,
@@ -419,94 +424,62 @@ class Transport:
         request_timeout: float | None,
     ) -> aiohttp.ClientResponse:
         """Send and wait for the headers; ``request_timeout`` None leaves the body unbounded."""
-        session = self._ready_session()
-        url = yarl.URL(controller.url + path, encoded=True)
-        client_timeout = aiohttp.ClientTimeout(
-            total=request_timeout, sock_connect=self.connect_timeout
-        )
+        session = self._session
+        if session is None or self._closed:
+            session = self._ready_session()  # raises: closed meanwhile
+        url = yarl.URL(self._urls[index] + path, encoded=True)
         try:
             return await session.request(
                 method,
                 url,
-                params=list(params) if params else None,
+                params=params or None,
                 data=body,
                 headers=self._headers(body, extra_headers),
-                timeout=client_timeout,
+                timeout=self._client_timeout(request_timeout),
                 allow_redirects=False,
             )
         except Exception as exc:
-            mapped = self._map_error(exc, method, path, controller, request_timeout)
+            mapped = map_error(
+                exc, method, path, self._urls[index], request_timeout, self.connect_timeout
+            )
             if mapped is exc:
                 raise
             raise mapped from exc
 
     async def _exchange(
         self,
-        controller: ControllerUrl,
+        index: int,
         method: str,
         path: str,
         params: Params | None,
         body: bytes | None,
         request_timeout: float,
     ) -> RawAnswer:
+        url = self._urls[index]
         assert self._semaphore is not None
         async with self._semaphore:
             started = time.monotonic()
             response = await self._send(
-                controller, method, path, params, body, None, request_timeout=request_timeout
+                index, method, path, params, body, None, request_timeout=request_timeout
             )
             try:
                 data = await read_body(response, method, path, self.max_body_size)
             except Exception as exc:
-                mapped = self._map_error(exc, method, path, controller, request_timeout)
+                mapped = map_error(exc, method, path, url, request_timeout, self.connect_timeout)
                 if mapped is exc:
                     raise
                 raise mapped from exc
             finally:
                 response.release()
-        logger.debug(
-            "%s %s -> %d in %.1f ms (%s)",
-            method,
-            path,
-            response.status,
-            (time.monotonic() - started) * 1000,
-            controller.url,
-        )
+        status = response.status
+        if logger.isEnabledFor(logging.DEBUG):
+            elapsed = (time.monotonic() - started) * 1000
+            logger.debug("%s %s -> %d in %.1f ms (%s)", method, path, status, elapsed, url)
+        headers = response.headers
         return RawAnswer(
-            status=response.status,
+            status=status,
             body=data,
             content_type=response.content_type,
-            location=response.headers.get("Location"),
-            controller=controller.url,
+            location=headers.get("Location") if 300 <= status < 400 else None,
+            controller=url,
         )
-
-    def _map_error(
-        self,
-        exc: Exception,
-        method: str,
-        path: str,
-        controller: ControllerUrl,
-        request_timeout: float | None,
-    ) -> Exception:
-        """Turn an aiohttp/OS failure into _Failed, RequestTimeout or ProtocolError."""
-        if isinstance(exc, (_Failed, LinstorError)):
-            return exc
-        name = type(exc).__name__
-        if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-            return _Failed(
-                f"TLS certificate rejected: {exc.certificate_error}", sent=False, retryable=False
-            )
-        if isinstance(exc, aiohttp.ClientConnectorError):
-            return _Failed(f"cannot connect: {exc.os_error or name}", sent=False)
-        if _CONNECT_TIMEOUT_ERRORS and isinstance(exc, _CONNECT_TIMEOUT_ERRORS):
-            return _Failed(f"connect timeout after {self.connect_timeout:g} s", sent=False)
-        if isinstance(exc, asyncio.TimeoutError):
-            waited = request_timeout or 0.0
-            return RequestTimeout(
-                f"{method} {path}: no answer from {controller.url} within {waited:g} s"
-            )
-        if isinstance(exc, aiohttp.ClientResponseError):
-            return ProtocolError(f"{method} {path}: bad HTTP answer from {controller.url}: {exc}")
-        if isinstance(exc, (aiohttp.ClientError, OSError)):
-            return _Failed(f"connection broke: {name}: {exc}".rstrip(": "), sent=True)
-        return exc

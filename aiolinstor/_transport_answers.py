@@ -1,7 +1,9 @@
-"""Decoding controller answers: bodies (size-capped), JSON, ApiCallRc lists and HTTP errors."""
+"""Decoding controller answers: bodies (size-capped), JSON, ApiCallRc lists and HTTP errors;
+and what a failed exchange with one controller means (:func:`map_error`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -11,7 +13,7 @@ import aiohttp
 
 from aiolinstor import _apicallrc as rc
 from aiolinstor._apicallrc import ApiCallRcList
-from aiolinstor._errors import ProtocolError, api_call_error
+from aiolinstor._errors import LinstorError, ProtocolError, RequestTimeout, api_call_error
 
 logger = logging.getLogger("aiolinstor")
 
@@ -146,3 +148,50 @@ def interpret(raw: RawAnswer, method: str, path: str) -> Answer:
         ) from None
     log_rcs(rcs, method, path)
     raise api_call_error(rcs, status, method, path)
+
+
+# --- failures of one exchange ---------------------------------------------------------------
+class Failed(Exception):
+    """One controller failed for this request; ``sent`` says whether it may have arrived."""
+
+    def __init__(self, reason: str, *, sent: bool, retryable: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.sent = sent
+        self.retryable = retryable
+
+
+_CONNECT_TIMEOUT_ERRORS: tuple[type[BaseException], ...] = tuple(
+    t for t in (getattr(aiohttp, "ConnectionTimeoutError", None),) if isinstance(t, type)
+)
+
+
+def map_error(
+    exc: Exception,
+    method: str,
+    path: str,
+    controller: str,
+    request_timeout: float | None,
+    connect_timeout: float,
+) -> Exception:
+    """Turn an aiohttp/OS failure with ``controller`` into Failed, RequestTimeout or
+    ProtocolError (anything else is returned as is)."""
+    if isinstance(exc, (Failed, LinstorError)):
+        return exc
+    name = type(exc).__name__
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return Failed(
+            f"TLS certificate rejected: {exc.certificate_error}", sent=False, retryable=False
+        )
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return Failed(f"cannot connect: {exc.os_error or name}", sent=False)
+    if _CONNECT_TIMEOUT_ERRORS and isinstance(exc, _CONNECT_TIMEOUT_ERRORS):
+        return Failed(f"connect timeout after {connect_timeout:g} s", sent=False)
+    if isinstance(exc, asyncio.TimeoutError):
+        waited = request_timeout or 0.0
+        return RequestTimeout(f"{method} {path}: no answer from {controller} within {waited:g} s")
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return ProtocolError(f"{method} {path}: bad HTTP answer from {controller}: {exc}")
+    if isinstance(exc, (aiohttp.ClientError, OSError)):
+        return Failed(f"connection broke: {name}: {exc}".rstrip(": "), sent=True)
+    return exc

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from aiolinstor._errors import AlreadyExistsError, InputError, InvalidSizeError, NotFoundError
+from aiolinstor._errors import AlreadyExistsError, InputError, InvalidSizeError
 from aiolinstor._names import check_volume_number
 from aiolinstor._props import VolumeProps
+from aiolinstor._shared_reads import shared_reads
 from aiolinstor._sizes import KiB, format_size, parse_size, to_kib
 from aiolinstor._waits import recover_write, volume_resized
 
@@ -93,6 +94,7 @@ class Volume(VolumeProps):
 
     @property
     def resource(self) -> Resource | None:
+        """The resource this volume belongs to (None until put into ``res.volumes``)."""
         return self._resource
 
     # --- read from the controller -------------------------------------------------------------
@@ -103,6 +105,7 @@ class Volume(VolumeProps):
 
     @property
     def definition(self) -> VolumeDefinitionInfo | None:
+        """The volume definition as last read (None: not read, or not on the controller)."""
         return self._definition
 
     @property
@@ -112,6 +115,7 @@ class Volume(VolumeProps):
 
     @property
     def minor_number(self) -> int | None:
+        """The DRBD minor number of this volume as last read (None when unknown)."""
         return self._definition.minor_number if self._definition is not None else None
 
     @property
@@ -280,11 +284,10 @@ async def read_volume_definition(
     client: Client, resource: str, number: int
 ) -> VolumeDefinitionInfo | None:
     """Volume definition ``number`` of ``resource`` as the controller has it now, or None."""
-    try:
-        found = await client.list_volume_definitions(resource)
-    except NotFoundError:
+    definition = await read_definition(client, resource)
+    if definition is None:
         return None
-    return next((vd for vd in found if vd.volume_number == number), None)
+    return next((vd for vd in definition.volume_definitions if vd.volume_number == number), None)
 
 
 def check_declared_fit(
@@ -355,8 +358,11 @@ async def ensure_definition(
 
 
 async def read_definition(client: Client, resource: str) -> ResourceDefinitionInfo | None:
-    """The resource definition with its volume definitions as the controller has it, or None."""
-    found = await client.list_resource_definitions([resource], with_volume_definitions=True)
+    """The resource definition with its volume definitions as the controller has it, or None.
+
+    A fresh read, shared with the concurrent reads of other definitions (see _shared_reads).
+    """
+    found = await shared_reads(client).definitions.read([resource])
     return next((rd for rd in found if rd.name.upper() == resource.upper()), None)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import math
-import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar, Union
@@ -83,15 +82,12 @@ Condition = Callable[[Sequence["ResourceInfo"]], Verdict]
 
 
 # --- the shared watcher of a client ------------------------------------------------------------
-_watchers: weakref.WeakKeyDictionary[Client, Watcher] = weakref.WeakKeyDictionary()
-
-
 def watcher_for(client: Client) -> Watcher:
-    """The one watcher every wait of ``client`` shares (made on first use)."""
-    watcher = _watchers.get(client)
+    """The one watcher every wait of ``client`` shares (made on first use, kept by the client)."""
+    watcher = client._watcher
     if watcher is None:
         watcher = Watcher(resource_fetcher(client), _settings(client), client.node_events)
-        _watchers[client] = watcher
+        client._watcher = watcher
     return watcher
 
 

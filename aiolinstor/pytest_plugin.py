@@ -24,8 +24,9 @@ Fixtures
 
 ``linstor_client``
     An :class:`aiolinstor.Client` connected to ``linstor_emulator`` (credentials of an
-    emulator requiring auth are passed on), open for the test. Its keyword arguments come
-    from ``linstor_client_options``.
+    emulator requiring auth are passed on, with ``allow_insecure=True`` over plain HTTP), open
+    for the test. Its keyword arguments come from ``linstor_client_options``; for an HTTPS
+    emulator (``ssl_context``) give the client its ``ca`` there.
 
 ``linstor_client_options``
     Keyword arguments for ``linstor_client``; by default short poll intervals that suit the
@@ -43,7 +44,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import pytest
 
 if TYPE_CHECKING:
-    from aiolinstor._client import Client
+    from aiolinstor import Client
     from aiolinstor.emulator import Emulator
 
 try:
@@ -119,8 +120,13 @@ async def linstor_emulator(
 async def linstor_client(
     linstor_emulator: Emulator, linstor_client_options: dict[str, Any]
 ) -> AsyncIterator[Client]:
-    """An aiolinstor Client connected to ``linstor_emulator``."""
-    from aiolinstor._client import Client
+    """An aiolinstor Client connected to ``linstor_emulator``.
+
+    The emulator's credentials are passed on; over plain HTTP that needs ``allow_insecure``
+    (the client refuses to send credentials unencrypted otherwise), which the fixture sets:
+    a test emulator's credentials protect nothing.
+    """
+    from aiolinstor import Client
 
     options = dict(linstor_client_options)
     auth = linstor_emulator.services.auth
@@ -129,5 +135,7 @@ async def linstor_client(
         options.setdefault("password", auth.basic[1])
     if auth.bearer_token is not None:
         options.setdefault("bearer_token", auth.bearer_token)
+    if (auth.basic or auth.bearer_token) and linstor_emulator.url.startswith("http://"):
+        options.setdefault("allow_insecure", True)
     async with Client(linstor_emulator.url, **options) as client:
         yield client

@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -38,6 +38,7 @@ from _common import (
 )
 
 from aiolinstor import Client, Resource, Volume
+from aiolinstor._shared_reads import shared_reads
 
 NODES = ("node-1", "node-2", "node-3")
 SIZE = "64 MiB"
@@ -64,6 +65,8 @@ class Run:
     seconds: float
     counts: dict[str, int]
     count: int
+    #: aiolinstor only: fresh reads served by the shared reads, and the requests they sent.
+    shared: dict[str, int] = field(default_factory=dict)
 
     @property
     def requests(self) -> int:
@@ -80,7 +83,22 @@ class Run:
             "requests": self.requests,
             "requests_per_resource": self.per_resource,
             "by_route": self.counts,
+            "shared_reads": self.shared,
         }
+
+    def breakdown(self) -> str:
+        """aiolinstor's requests per resource by kind: writes, shared fresh reads, other
+        reads, and the watcher's polls (the view/resources requests the reads did not send)."""
+        per = self.count
+        writes = sum(n for route, n in self.counts.items() if not route.startswith("GET"))
+        gets = self.requests - writes
+        polls = self.counts.get("GET /v1/view/resources", 0) - self.shared["replica_requests"]
+        shared, served = self.shared["requests"], self.shared["reads"]
+        others = gets - shared - polls
+        return (
+            f"{writes / per:.2f} writes, {shared / per:.2f} fresh reads (serving "
+            f"{served / per:.2f} reads), {others / per:.2f} other reads, {polls / per:.2f} polls"
+        )
 
 
 def names(count: int, prefix: str) -> list[str]:
@@ -113,12 +131,18 @@ async def run_aiolinstor(url: str, settings: LifecycleSettings, concurrency: int
             async with anyio.create_task_group() as tg:
                 for name in names(settings.count, "aio"):
                     tg.start_soon(one, name)
+        reads = shared_reads(client)
+        shared = {
+            "reads": reads.reads,
+            "requests": reads.requests,
+            "replica_requests": reads.replicas.requests,
+        }
     counts = await anyio.to_thread.run_sync(request_counts, url)
     if concurrency is None:
         label = f"aiolinstor, all at once (≤ {IN_FLIGHT} requests in flight)"
     else:
         label = f"aiolinstor, {concurrency} resources at a time"
-    return Run(label, watch.seconds, counts, settings.count)
+    return Run(label, watch.seconds, counts, settings.count, shared)
 
 
 # --- python-linstor ----------------------------------------------------------------------------
@@ -208,6 +232,8 @@ async def bench_lifecycle(settings: LifecycleSettings) -> Section:
             f"{run.seconds:.2f} s ({run.count / run.seconds:.1f} resources/s), "
             f"{run.per_resource:.1f} requests per resource",
         )
+        if run.shared:
+            section.add(f"{run.label}: requests per resource", run.breakdown())
     aio, others = runs[0], runs[1:-3]
     documented, shared, threaded = runs[-3:]
     for baseline in (documented, shared):

@@ -25,9 +25,10 @@ VIEW = "GET /v1/view/resources"
 STEPS = ("create object", "autoplace", "resize", "activate", "deactivate", "delete")
 
 
-async def aiolinstor_steps(url: str) -> dict[str, tuple[int, int]]:
-    """Per step: (requests, of which watcher polls)."""
+async def aiolinstor_steps(url: str) -> tuple[dict[str, tuple[int, int]], dict[str, Any]]:
+    """Per step: (requests, of which watcher polls), and the requests by route."""
     out: dict[str, tuple[int, int]] = {}
+    routes: dict[str, Any] = {}
     async with Client(url, poll_interval=POLL_INTERVAL) as client:
         watcher = watcher_for(client)
         res = Resource("rt0", client=client)
@@ -53,7 +54,8 @@ async def aiolinstor_steps(url: str) -> dict[str, tuple[int, int]]:
             await step()
             counts = await anyio.to_thread.run_sync(request_counts, url)
             out[name] = (total(counts), watcher.fetch_count - polls)
-    return out
+            routes[name] = counts
+    return out, routes
 
 
 def python_linstor_steps(url: str, shared: bool) -> dict[str, int]:
@@ -110,7 +112,7 @@ async def bench_roundtrips(speed: float) -> Section:
         "after autoplace and resize.",
     )
     with emulator_process(speed=speed) as url:
-        ours = await aiolinstor_steps(url)
+        ours, routes = await aiolinstor_steps(url)
     with emulator_process(speed=speed) as url:
         documented = await anyio.to_thread.run_sync(python_linstor_steps, url, False)
     with emulator_process(speed=speed) as url:
@@ -133,7 +135,9 @@ async def bench_roundtrips(speed: float) -> Section:
         f"aiolinstor {sums[0]}; python-linstor {sums[1]} (uri=), {sums[2]} (existing_client=)",
     )
     section.data = {
-        "aiolinstor": {k: {"requests": r, "polls": p} for k, (r, p) in ours.items()},
+        "aiolinstor": {
+            k: {"requests": r, "polls": p, "by_route": routes[k]} for k, (r, p) in ours.items()
+        },
         "python_linstor_uri": documented,
         "python_linstor_shared": shared,
     }

@@ -191,6 +191,38 @@ SCHEMAS: dict[str, dict[str, str]] = {
     },
     "VolumeGroup": {"volume_number": "int", "props": "{str}", "uuid": "str", "flags": "[str]"},
     "VolumeGroupModify": {**_PROPS_MODIFY, "flags": "[str]"},
+    "Snapshot": {
+        "name": "str",
+        "resource_name": "str",
+        "nodes": "[str]",
+        "props": "{str}",
+        "flags": "[str]",
+        "volume_definitions": "[any]",
+        "uuid": "str",
+        "snapshots": "[any]",
+        "snapshot_definition_props": "{str}",
+        "resource_definition_props": "{str}",
+    },
+    "SnapshotModify": dict(_PROPS_MODIFY),
+    "SnapshotRestore": {"to_resource": "str", "nodes": "[str]", "stor_pool_rename": "{str}"},
+    "SnapshotRollback": {"zfs_rollback_strategy": "str"},
+    "CreateMultiSnapshotRequest": {"snapshots": "[Snapshot]"},
+    "ResourceDefinitionCloneRequest": {
+        "name": "str",
+        "external_name": "str",
+        "resource_group": "str",
+        "layer_list": "[str]",
+        "use_zfs_clone": "bool",
+        "volume_passphrases": "[str]",
+        **_PROPS_MODIFY,
+    },
+    "DrbdProxyEnable": {"port": "int", "port_src": "int", "port_target": "int"},
+    "DrbdProxyModify": {
+        "override_props": "{str}",
+        "delete_props": "[str]",
+        "compression_type": "str",
+        "compression_props": "{str}",
+    },
 }
 
 

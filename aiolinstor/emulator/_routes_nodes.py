@@ -133,8 +133,7 @@ class NodeRoutes(RouteSet):
         return answer.response(200)
 
     async def lost_node(self, request: web.Request) -> web.Response:
-        answer, _ = self.state.delete_node(request.match_info["node"], lost=True)
-        return answer.response(200)
+        return self.state.lose_node(request.match_info["node"]).response(200)
 
     async def reconnect_node(self, request: web.Request) -> web.Response:
         return self.state.reconnect_node(request.match_info["node"]).response(200)

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from aiolinstor import _apicallrc as rc
 from aiolinstor.emulator import _flows as flows
-from aiolinstor.emulator._bodies import SCHEMAS, read_object
+from aiolinstor.emulator._bodies import read_object
 from aiolinstor.emulator._rc import Answer, json_response
 from aiolinstor.emulator._routes_common import (
     RouteSet,
@@ -43,29 +43,6 @@ from aiolinstor.emulator._state_snapshots import (
 )
 
 _RD = "/v1/resource-definitions/{rsc}"
-_PROPS_MODIFY = {"override_props": "{str}", "delete_props": "[str]", "delete_namespaces": "[str]"}
-
-#: Request bodies of these endpoints, checked like the controller's parser (unknown fields fail).
-SNAPSHOT_SCHEMAS: dict[str, dict[str, str]] = {
-    "Snapshot": {
-        "name": "str",
-        "resource_name": "str",
-        "nodes": "[str]",
-        "props": "{str}",
-        "flags": "[str]",
-        "volume_definitions": "[any]",
-        "uuid": "str",
-        "snapshots": "[any]",
-        "snapshot_definition_props": "{str}",
-        "resource_definition_props": "{str}",
-    },
-    "SnapshotModify": dict(_PROPS_MODIFY),
-    "SnapshotRestore": {"to_resource": "str", "nodes": "[str]", "stor_pool_rename": "{str}"},
-    "SnapshotRollback": {"zfs_rollback_strategy": "str"},
-    "CreateMultiSnapshotRequest": {"snapshots": "[Snapshot]"},
-}
-for _name, _schema in SNAPSHOT_SCHEMAS.items():
-    SCHEMAS.setdefault(_name, _schema)
 
 
 class SnapshotRoutes(RouteSet):

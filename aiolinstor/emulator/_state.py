@@ -15,6 +15,7 @@ from aiolinstor._sizes import parse_size_kib
 from aiolinstor.emulator import _satellites as sat
 from aiolinstor.emulator._model import Resource, ResourceDefinition
 from aiolinstor.emulator._render import shown_flags
+from aiolinstor.emulator._snapshot_model import dump_snapshot, snapshots_of
 from aiolinstor.emulator._state_core import (
     CONTROLLER_VERSION,
     DEFAULT_RESOURCE_GROUP,
@@ -76,11 +77,16 @@ class EmulatorState(NodeOps, GroupOps):
     def dump(self) -> dict[str, Any]:
         """A plain JSON view of the DB and the satellites' current state (for tests).
 
-        ``{"nodes": {name: {online, speed, failure, flags, props, pools: {name: {...}}}},
+        ``{"nodes": {name: {online, speed, failure, flags, props, pools: {name: {total_kib,
+        free_kib, allocated_kib, reserved_kib, snapshot_kib, resources}}}},
         "resource_groups": {...}, "resource_definitions": {name: {..., "volume_definitions":
         {nr: {...}}, "resources": {node: {flags, diskless, reported, failure, in_use,
-        may_promote, connections, volumes: {nr: {disk_state, done_percentage, ...}}}}}},
-        "controller_props": {...}}``. Volume numbers are int keys (strings once serialized).
+        may_promote, connections, volumes: {nr: {disk_state, done_percentage, ...}}}},
+        "snapshots": {name: {state, flags, sequence, volume_definitions: {nr: {size_kib}},
+        nodes: {node: {taken, volumes: {nr: {storage_pool, size_kib, cost_kib}}}}}}}},
+        "controller_props": {...}}``. Volume numbers are int keys (strings once serialized);
+        a snapshot's ``state`` is ``SUCCESSFUL``, ``IN_PROGRESS`` or ``FAILED``. The shape is
+        documented in ``docs/emulator.md``.
         """
         self.advance()
         now = self.clock()
@@ -99,6 +105,7 @@ class EmulatorState(NodeOps, GroupOps):
                         "free_kib": pool.free_kib,
                         "allocated_kib": pool.allocated_kib,
                         "reserved_kib": pool.reserved_kib,
+                        "snapshot_kib": pool.snapshot_kib,
                         "resources": sorted(
                             self.resource_definitions[k].name
                             for k in pool.volume_counts
@@ -149,6 +156,9 @@ class EmulatorState(NodeOps, GroupOps):
             },
             "resources": {
                 r.node.name: self._dump_resource(r, now) for _, r in sorted(rd.resources.items())
+            },
+            "snapshots": {
+                snap.name: dump_snapshot(snap, now) for _, snap in sorted(snapshots_of(rd).items())
             },
         }
 

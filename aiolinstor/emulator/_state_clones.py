@@ -1,4 +1,4 @@
-"""Resource-definition clones and DRBD Proxy on resource connections, in the emulated controller.
+"""Resource-definition clones in the emulated controller.
 
 A clone is a new resource definition with the source's volume definitions and a replica on every
 node of the source (same pools, diskless ones stay diskless). Its satellites copy the data for
@@ -7,9 +7,6 @@ and its volumes); then DRBD comes up and the clone status turns ``COMPLETE``. A 
 failure set makes the clone ``FAILED`` (flag ``FAILED``, the failure in the volumes' reports).
 Everything follows the work clocks lazily (the state's ``advance``), nothing runs in the
 background.
-
-Resource connections are kept per definition (``rd.extra["connections"]``); enabling DRBD Proxy
-sets their ``DRBD_PROXY`` flag and proxy ports, and both replicas reconnect through it.
 """
 
 from __future__ import annotations
@@ -22,16 +19,14 @@ from aiolinstor import _apicallrc as rc
 from aiolinstor.emulator import _satellites as sat
 from aiolinstor.emulator._model import ALREADY, Resource, ResourceDefinition
 from aiolinstor.emulator._props import modify_props
-from aiolinstor.emulator._rc import Answer, ApiFailure, JsonDict, compact
+from aiolinstor.emulator._rc import Answer, ApiFailure, JsonDict
 from aiolinstor.emulator._state import DEFAULT_RESOURCE_GROUP, EmulatorState
 
 CLONE_KEY = "clone"
-CONNECTIONS_KEY = "connections"
 CLONING = "CLONING"
 #: The operation a replica runs while its data is being copied.
 CLONE_OP = "clone"
 FAILED = "FAILED"
-DRBD_PROXY = "DRBD_PROXY"
 
 
 @dataclass(eq=False)
@@ -205,105 +200,3 @@ def clone_started(
         "clone_name": target.name,
         "messages": answer.entries,
     }
-
-
-# --- resource connections and DRBD Proxy ---------------------------------------------------
-
-
-@dataclass(eq=False)
-class ResourceConnection:
-    node_a: str
-    node_b: str
-    flags: set[str] = field(default_factory=set)
-    props: dict[str, str] = field(default_factory=dict)
-    proxy_ports: tuple[int, int] | None = None
-
-
-def _pair(a: str, b: str) -> tuple[str, str]:
-    return (a.upper(), b.upper()) if a.upper() <= b.upper() else (b.upper(), a.upper())
-
-
-def connections_of(rd: ResourceDefinition) -> dict[tuple[str, str], ResourceConnection]:
-    found: dict[tuple[str, str], ResourceConnection] = rd.extra.setdefault(CONNECTIONS_KEY, {})
-    return found
-
-
-def render_connection(conn: ResourceConnection, a: str | None = None) -> JsonDict:
-    """A ``ResourceConnection``, seen from ``a`` when given (node_a first)."""
-    first, second = conn.node_a, conn.node_b
-    ports = conn.proxy_ports
-    if a is not None and a.upper() == conn.node_b.upper():
-        first, second = second, first
-        ports = (ports[1], ports[0]) if ports else None
-    return compact(
-        node_a=first,
-        node_b=second,
-        props=dict(conn.props),
-        flags=sorted(conn.flags),
-        drbd_proxy_port_a=ports[0] if ports else None,
-        drbd_proxy_port_b=ports[1] if ports else None,
-    )
-
-
-def connection(
-    state: EmulatorState, rsc: str, a: str, b: str, answer: Answer, *, store: bool = True
-) -> tuple[ResourceDefinition, list[Resource], ResourceConnection]:
-    """The connection between the replicas on ``a`` and ``b`` (kept when ``store``)."""
-    rd = state.rd_or_fail(rsc, answer)
-    resources = [state.resource_or_fail(rd, name, answer) for name in (a, b)]
-    if resources[0] is resources[1]:
-        answer.fail(
-            rc.FAIL_INVLD_NODE_NAME,
-            f"A resource connection needs two different nodes, got '{a}' twice.",
-        )
-    key = _pair(a, b)
-    conns = connections_of(rd)
-    conn = conns.get(key)
-    if conn is None:
-        conn = ResourceConnection(resources[0].node.name, resources[1].node.name)
-        if store:
-            conns[key] = conn
-    return rd, resources, conn
-
-
-def set_drbd_proxy(
-    state: EmulatorState, rsc: str, a: str, b: str, enable: bool, body: Mapping[str, Any]
-) -> tuple[Answer, list[Resource]]:
-    """POST .../drbd-proxy/enable|disable/{a}/{b}: flag, proxy ports, reconnect both ends."""
-    op_word = "enabled" if enable else "disabled"
-    answer = Answer(rc.MASK_MOD, rc.MASK_RSC_CONN, {"RscDfn": rsc, "Node": a, "NodeB": b})
-    rd, resources, conn = connection(state, rsc, a, b, answer)
-    if enable and not rd.has_drbd:
-        answer.fail(
-            rc.FAIL_INVLD_LAYER_STACK,
-            f"Resource definition '{rd.name}' has no DRBD layer to put DRBD Proxy in.",
-        )
-    changed = (DRBD_PROXY in conn.flags) != enable
-    if enable and conn.proxy_ports is None:
-        ports = []
-        for resource, key in zip(resources, ("port_src", "port_target"), strict=True):
-            wanted = body.get(key) or body.get("port")
-            ports.append(state.take_port(resource.node, wanted, answer))
-        conn.proxy_ports = (ports[0], ports[1])
-    if not enable and conn.proxy_ports is not None:
-        for resource, port in zip(resources, conn.proxy_ports, strict=True):
-            resource.node.ports.give_back(port)
-        conn.proxy_ports = None
-    (conn.flags.add if enable else conn.flags.discard)(DRBD_PROXY)
-    answer.add(
-        rc.MODIFIED,
-        f"DRBD Proxy {op_word} on resource connection between nodes '{conn.node_a}' and "
-        f"'{conn.node_b}' of resource '{rd.name}'",
-    )
-    if changed:
-        now = state.clock()
-        timing = state.timing
-        for resource in resources:
-            w = sat.work(resource.node, now)
-            resource.connect_w = max(resource.connect_w, w + timing.apply_s + timing.deploy_s)
-            state.transitions.add(resource)
-    for resource in resources:
-        if not resource.node.online:
-            answer.not_connected(resource.node.name)
-    state.fail_resources(answer, resources)
-    return answer, [r for r in resources if r.node.online and r.node.failure is None]

@@ -39,6 +39,7 @@ from aiolinstor.emulator._model import (
     volume_sizes,
 )
 from aiolinstor.emulator._render import render_node
+from aiolinstor.emulator._snapshot_model import drop_node_snapshot, node_snapshots
 from aiolinstor.emulator._spec import (
     DEFAULT_LAYERS,
     DEFAULT_POOL_SIZE_KIB,
@@ -430,8 +431,11 @@ class StateCore:
         self.resource_definitions.pop(rd.key, None)
 
     def remove_node(self, node: Node) -> None:
+        """Drop a node with its resources and snapshots (space released, empty snapshots gone)."""
         for resource in list(node.resources.values()):
             self.remove_resource(resource)
+        for snap, ns in node_snapshots(self.resource_definitions, node):
+            drop_node_snapshot(snap, ns)
         if self.nodes.pop(node.key, None) is not None:
             self.emit("node-delete", {"node": render_node(node, DEFAULT_LAYERS)})
 

@@ -32,6 +32,21 @@ def name_problem(check: Any, name: object) -> str | None:
     return None
 
 
+def is_last_disk(resource: Resource) -> bool:
+    """The only disk of its resource definition while diskless clients still use it."""
+    if resource.diskless or resource.deleting:
+        return False
+    live = resource.rd.live_resources()
+    return any(r.diskless for r in live) and sum(1 for r in live if not r.diskless) == 1
+
+
+LAST_DISK_MESSAGE = "Last resource of '{rsc}' with disk still has diskless resources attached."
+LAST_DISK_CAUSE = "Resource still has diskless users."
+LAST_DISK_CORRECTION = (
+    "Before deleting this resource, delete the diskless resources attached to it."
+)
+
+
 def pool_info(pool: StoragePool) -> PoolInfo:
     """The autoplacer's view of a diskful pool."""
     return PoolInfo(

@@ -17,8 +17,17 @@ from aiolinstor.emulator._model import DELETE, Node
 from aiolinstor.emulator._props import modify_props
 from aiolinstor.emulator._rc import Answer
 from aiolinstor.emulator._render import render_node
+from aiolinstor.emulator._snapshot_model import drop_node_snapshot, node_snapshots
 from aiolinstor.emulator._spec import DEFAULT_LAYERS, PROVIDER_KINDS, NodeSpec, PoolSpec
-from aiolinstor.emulator._state_lookups import Lookups, name_problem
+from aiolinstor.emulator._state_lookups import (
+    LAST_DISK_CAUSE,
+    LAST_DISK_CORRECTION,
+    LAST_DISK_MESSAGE,
+    Lookups,
+    is_last_disk,
+    name_problem,
+)
+from aiolinstor.emulator._state_snapshots import report_dropped
 
 _NODE_TYPES = {"SATELLITE", "COMBINED", "CONTROLLER", "AUXILIARY"}
 
@@ -100,22 +109,27 @@ class NodeOps(Lookups):
         self.emit("node-modified", {"old_node": old, "new_node": render_node(node, DEFAULT_LAYERS)})
         return answer, reached
 
-    def delete_node(self, name: str, *, lost: bool = False) -> tuple[Answer, list[Node]]:
-        """Delete a node; with resources it is marked DELETE until they are gone (``lost``: now)."""
+    def delete_node(self, name: str) -> tuple[Answer, list[Node]]:
+        """DELETE /v1/nodes/{node}, like the controller's node delete.
+
+        Refused (nothing changes) while one of its resources is in use or is the last disk of a
+        resource with diskless clients, and - for a node without resources - while snapshots
+        still use its pools. Otherwise an empty node goes at once; a node with resources is
+        marked DELETE, its snapshots are deleted and its resources start deleting (the node
+        goes when the last one is gone; an offline node's part waits until it is back).
+        """
         answer = Answer(rc.MASK_DEL, rc.MASK_NODE, {"Node": name})
         node = self.nodes.get(name.upper())
         if node is None:
-            if lost:
-                self.node_or_fail(name, answer)
             answer.add(
                 rc.WARN_NOT_FOUND,
                 f"Deletion of node '{name}' had no effect.",
-                details=f"Node '{name}' does not exist.",
+                cause=f"Node '{name}' does not exist.",
             )
             return answer, []
-        if any(r.in_use for r in node.resources.values()) and not lost:
-            answer.fail(rc.FAIL_IN_USE, f"Node '{node.name}' still has resources in use.")
-        if lost or not node.resources:
+        self._check_node_deletable(node, answer)
+        if not node.resources:
+            self._check_no_snapshot_volumes(node, answer)
             self.remove_node(node)
             answer.add(
                 rc.DELETED,
@@ -129,10 +143,89 @@ class NodeOps(Lookups):
             f"Node '{node.name}' marked for deletion.",
             details=f"Node '{node.name}' UUID is: {node.uuid}",
         )
+        reached = self.notify_nodes(answer, [node])
+        if node.online:
+            for snap, ns in node_snapshots(self.resource_definitions, node):
+                report_dropped(snap, ns, drop_node_snapshot(snap, ns), answer)
         for resource in list(node.resources.values()):
-            resource.flags.add(DELETE)
-            self.start_op(resource, "delete", self.timing.delete_s)
-        return answer, self.notify_nodes(answer, [node])
+            if resource.op != "delete":
+                resource.flags.add(DELETE)
+                self.start_op(resource, "delete", self.timing.delete_s)
+        return answer, reached
+
+    def _check_node_deletable(self, node: Node, answer: Answer) -> None:
+        """FAIL_NODE_HAS_USED_RSC (after the reasons) for in-use or last-disk resources."""
+        refused = False
+        for _, resource in sorted(node.resources.items()):
+            rd = resource.rd
+            if resource.in_use:
+                refused = True
+                answer.add(
+                    rc.FAIL_IN_USE,
+                    f"Resource '{rd.name}' is still in use.",
+                    cause="Resource is mounted/in use.",
+                    correction=f"Un-mount resource '{rd.name}' on the node '{node.name}'.",
+                )
+            if is_last_disk(resource):
+                refused = True
+                answer.add(
+                    rc.FAIL_IN_USE,
+                    LAST_DISK_MESSAGE.format(rsc=rd.name),
+                    cause=LAST_DISK_CAUSE,
+                    correction=LAST_DISK_CORRECTION,
+                )
+        if refused:
+            answer.fail(
+                rc.FAIL_NODE_HAS_USED_RSC,
+                "Cannot delete node, because it has in use or last diskful resources.",
+                cause=f"Node '{node.name}' cannot be deleted.",
+            )
+
+    def _check_no_snapshot_volumes(self, node: Node, answer: Answer) -> None:
+        """A node without resources whose pools still hold snapshots is not deleted."""
+        snapshots = node_snapshots(self.resource_definitions, node)
+        used = {volume.pool.key for _, ns in snapshots for volume in ns.volumes.values()}
+        for key, pool in sorted(node.pools.items()):
+            if key in used:
+                answer.fail(
+                    rc.FAIL_EXISTS_VLM,
+                    f"Deletion of node '{node.name}' failed because the storage pool "
+                    f"'{pool.name}' references volumes on this node, although the node does "
+                    "not reference any resources",
+                )
+
+    def lose_node(self, name: str) -> Answer:
+        """DELETE /v1/nodes/{node}/lost: an unreachable node goes at once with everything on it."""
+        answer = Answer(rc.MASK_DEL, rc.MASK_NODE, {"Node": name})
+        node = self.nodes.get(name.upper())
+        if node is None:
+            answer.add(
+                rc.WARN_NOT_FOUND,
+                f"Deletion of node '{name}' had no effect.",
+                cause=f"Node '{name}' does not exist.",
+            )
+            return answer
+        if node.online:
+            answer.fail(
+                rc.FAIL_EXISTS_NODE_CONN,
+                f"Node '{name}' still connected, please use the 'DelNode' api.",
+            )
+        peers = {
+            peer.node
+            for resource in node.resources.values()
+            if not resource.deleting
+            for peer in resource.rd.resources.values()
+            if peer.node is not node
+        }
+        self.remove_node(node)
+        answer.add(
+            rc.DELETED,
+            f"Node '{node.name}' deleted.",
+            details=f"Node '{node.name}' UUID was: {node.uuid}",
+        )
+        for peer_node in self.notify_nodes(Answer(), peers):
+            answer.add(rc.MODIFIED, f"Notified '{peer_node.name}' that '{node.name}' has been lost")
+        return answer
 
     def reconnect_node(self, name: str) -> Answer:
         answer = Answer(rc.MASK_MOD, rc.MASK_NODE, {"Node": name})

@@ -22,7 +22,13 @@ from aiolinstor.emulator._model import (
 )
 from aiolinstor.emulator._props import modify_props
 from aiolinstor.emulator._rc import Answer, ApiFailure
-from aiolinstor.emulator._state_lookups import Lookups
+from aiolinstor.emulator._state_lookups import (
+    LAST_DISK_CAUSE,
+    LAST_DISK_CORRECTION,
+    LAST_DISK_MESSAGE,
+    Lookups,
+    is_last_disk,
+)
 
 _DISKLESS_FLAGS = {DISKLESS, DRBD_DISKLESS, "NVME_INITIATOR", "EBS_INITIATOR"}
 _CREATE_FLAGS = _DISKLESS_FLAGS | {INACTIVE, TIE_BREAKER}
@@ -200,6 +206,13 @@ class ResourceOps(Lookups):
                 f"Resource '{rd.name}' is still in use.",
                 cause=f"Resource is mounted/in use on node '{node.name}'.",
                 correction="Un-mount resource and try again.",
+            )
+        if is_last_disk(resource):
+            answer.fail(
+                rc.FAIL_IN_USE,
+                LAST_DISK_MESSAGE.format(rsc=rd.name),
+                cause=LAST_DISK_CAUSE,
+                correction=LAST_DISK_CORRECTION,
             )
         answer.add(
             rc.DELETED,

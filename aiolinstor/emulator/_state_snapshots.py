@@ -1,122 +1,64 @@
-"""Snapshots in the emulated controller: definitions, per-node snapshots and their capacity.
+"""Snapshot operations of the emulated controller: create, list, modify, delete, render.
 
-A snapshot definition lives in its resource definition (``rd.extra["snapshots"]``, which the
-resource-definition delete already checks). Each node's snapshot is *taken* once that node's
-satellite has done ``apply_s + snapshot_s`` of work; until then the definition is in progress,
-afterwards it shows ``SUCCESSFUL`` (computed lazily from the work clocks, so nothing runs in the
-background). Snapshots cost little in their pool at first (copy-on-write) but count their full
-size in the pool's reserved space, as the controller's free-space estimate does (NOTES §7).
-Restore, rollback and multi-snapshot build on these pieces (:mod:`._state_restore`).
+The objects (definitions, per-node snapshots, their pool charges) are in
+:mod:`._snapshot_model`. Restore, rollback and multi-snapshot build on these pieces
+(:mod:`._state_restore`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiolinstor import _apicallrc as rc
 from aiolinstor import _names
 from aiolinstor.emulator import _satellites as sat
-from aiolinstor.emulator._model import Node, ResourceDefinition, StoragePool
+from aiolinstor.emulator._model import Node, ResourceDefinition
 from aiolinstor.emulator._props import modify_props
 from aiolinstor.emulator._rc import Answer, JsonDict, compact
 from aiolinstor.emulator._render import _SNAPSHOT_CAPABLE
-from aiolinstor.emulator._state import EmulatorState
-from aiolinstor.emulator._state_lookups import name_problem
+from aiolinstor.emulator._snapshot_model import (
+    DELETE,
+    FAILED_DEPLOYMENT,
+    FAILED_DISCONNECT,
+    SUCCESSFUL,
+    NodeSnapshot,
+    SnapshotDefinition,
+    SnapshotVolume,
+    SnapshotVolumeDefinition,
+    charge,
+    drop_node_snapshot,
+    snapshots_of,
+)
+from aiolinstor.emulator._state_lookups import Lookups, name_problem
 
-SNAPSHOTS_KEY = "snapshots"
+__all__ = [
+    "NodeSnapshot",
+    "SnapshotDefinition",
+    "all_snapshots",
+    "charge",
+    "create_snapshot",
+    "delete_snapshot",
+    "finish_create",
+    "finish_delete",
+    "modify_snapshot",
+    "newest",
+    "remaining_work",
+    "render_snapshot",
+    "report_dropped",
+    "require_successful",
+    "snapshot_or_fail",
+    "snapshots_of",
+    "work_targets",
+]
+
 _SEQUENCE_KEY = "snapshot_sequence"
-#: Pool space a fresh copy-on-write snapshot volume takes (metadata), KiB.
-SNAPSHOT_COST_KIB = 64
-SUCCESSFUL = "SUCCESSFUL"
-FAILED_DEPLOYMENT = "FAILED_DEPLOYMENT"
-FAILED_DISCONNECT = "FAILED_DISCONNECT"
-DELETE = "DELETE"
-_FAILED = {FAILED_DEPLOYMENT, FAILED_DISCONNECT}
-
-
-@dataclass(eq=False)
-class SnapshotVolume:
-    """One volume of a node's snapshot: where it lives and what it holds in the pool."""
-
-    number: int
-    pool: StoragePool
-    size_kib: int
-    uuid: str
-    cost_kib: int = SNAPSHOT_COST_KIB
-
-
-@dataclass(eq=False)
-class NodeSnapshot:
-    """The snapshot of one diskful replica; taken once its node's work reaches ``taken_w``."""
-
-    node: Node
-    uuid: str
-    create_ms: int
-    node_id: int
-    taken_w: float
-    volumes: dict[int, SnapshotVolume] = field(default_factory=dict)
-    props: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(eq=False)
-class SnapshotVolumeDefinition:
-    number: int
-    size_kib: int
-    props: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(eq=False)
-class SnapshotDefinition:
-    """A snapshot of a resource definition on one or more nodes."""
-
-    name: str
-    rd: ResourceDefinition
-    uuid: str
-    sequence: int
-    props: dict[str, str] = field(default_factory=dict)
-    rd_props: dict[str, str] = field(default_factory=dict)
-    volume_definitions: dict[int, SnapshotVolumeDefinition] = field(default_factory=dict)
-    nodes: dict[str, NodeSnapshot] = field(default_factory=dict)
-    flags: set[str] = field(default_factory=set)
-
-    @property
-    def key(self) -> str:
-        return self.name.upper()
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.flags & _FAILED)
-
-    def taken(self, node_snapshot: NodeSnapshot, now: float) -> bool:
-        node = node_snapshot.node
-        return sat.work(node, now) + 1e-9 >= node_snapshot.taken_w
-
-    def successful(self, now: float) -> bool:
-        """Taken on every node and not failed."""
-        if self.failed or not self.nodes:
-            return False
-        return all(self.taken(ns, now) for ns in self.nodes.values())
-
-    def remaining(self, now: float) -> float:
-        """Clock seconds until every (online) node has taken its snapshot."""
-        return max(
-            (sat.eta(ns.node, ns.taken_w, now) for ns in self.nodes.values() if ns.node.online),
-            default=0.0,
-        )
 
 
 # --- lookups ---------------------------------------------------------------------------------
 
 
-def snapshots_of(rd: ResourceDefinition) -> dict[str, SnapshotDefinition]:
-    """The snapshot definitions of ``rd`` by upper-cased name (created on first use)."""
-    found: dict[str, SnapshotDefinition] = rd.extra.setdefault(SNAPSHOTS_KEY, {})
-    return found
-
-
-def all_snapshots(state: EmulatorState) -> list[SnapshotDefinition]:
+def all_snapshots(state: Lookups) -> list[SnapshotDefinition]:
     """Every snapshot of every resource definition, ordered by resource then snapshot name."""
     out: list[SnapshotDefinition] = []
     for _, rd in sorted(state.resource_definitions.items()):
@@ -141,7 +83,7 @@ def newest(rd: ResourceDefinition) -> SnapshotDefinition | None:
     return max(snapshots_of(rd).values(), key=lambda s: s.sequence, default=None)
 
 
-def require_successful(snap: SnapshotDefinition, state: EmulatorState, answer: Answer) -> None:
+def require_successful(snap: SnapshotDefinition, state: Lookups, answer: Answer) -> None:
     if not snap.successful(state.clock()):
         answer.fail(rc.FAIL_UNKNOWN_ERROR, "Unable to use failed snapshot")
 
@@ -150,7 +92,7 @@ def require_successful(snap: SnapshotDefinition, state: EmulatorState, answer: A
 
 
 def _check_viable(
-    state: EmulatorState, rd: ResourceDefinition, nodes: Sequence[str], answer: Answer
+    state: Lookups, rd: ResourceDefinition, nodes: Sequence[str], answer: Answer
 ) -> list[Node]:
     """The nodes to snapshot, after the controller's checks (support, connection, diskless)."""
     chosen: list[Node] = []
@@ -195,7 +137,7 @@ def _check_viable(
 
 
 def create_snapshot(
-    state: EmulatorState, rsc: str, body: Mapping[str, Any], answer: Answer
+    state: Lookups, rsc: str, body: Mapping[str, Any], answer: Answer
 ) -> SnapshotDefinition:
     """Register a snapshot (definition, node snapshots, pool charges) and start taking it."""
     rd = state.rd_or_fail(rsc, answer)
@@ -277,7 +219,7 @@ def create_snapshot(
     return snap
 
 
-def finish_create(state: EmulatorState, snap: SnapshotDefinition, answer: Answer) -> None:
+def finish_create(state: Lookups, snap: SnapshotDefinition, answer: Answer) -> None:
     """After the wait: the satellites' entries, or the failure when a node did not make it."""
     if snap.failed:
         return
@@ -311,17 +253,10 @@ def finish_create(state: EmulatorState, snap: SnapshotDefinition, answer: Answer
         )
 
 
-def charge(node_snapshot: NodeSnapshot, sign: int) -> None:
-    """Add (1) or release (-1) a node snapshot's pool usage: small cost, full reservation."""
-    for volume in node_snapshot.volumes.values():
-        volume.pool.snapshot_kib += sign * volume.cost_kib
-        volume.pool.reserved_kib += sign * volume.size_kib
-
-
 # --- modify / delete -------------------------------------------------------------------------
 
 
-def modify_snapshot(state: EmulatorState, rsc: str, name: str, body: Mapping[str, Any]) -> Answer:
+def modify_snapshot(state: Lookups, rsc: str, name: str, body: Mapping[str, Any]) -> Answer:
     answer = Answer(rc.MASK_MOD, rc.MASK_SNAPSHOT, {"RscDfn": rsc, "Snapshot": name})
     rd = state.rd_or_fail(rsc, answer)
     snap = snapshot_or_fail(rd, name, answer)
@@ -340,7 +275,7 @@ def modify_snapshot(state: EmulatorState, rsc: str, name: str, body: Mapping[str
 
 
 def delete_snapshot(
-    state: EmulatorState, rsc: str, name: str, nodes: Iterable[str]
+    state: Lookups, rsc: str, name: str, nodes: Iterable[str]
 ) -> tuple[Answer, SnapshotDefinition | None, list[NodeSnapshot]]:
     """Mark a snapshot (or its copies on ``nodes``) for deletion.
 
@@ -383,20 +318,24 @@ def delete_snapshot(
 
 
 def finish_delete(
-    state: EmulatorState, snap: SnapshotDefinition, removed: Sequence[NodeSnapshot], answer: Answer
+    state: Lookups, snap: SnapshotDefinition, removed: Sequence[NodeSnapshot], answer: Answer
 ) -> None:
     """The satellites removed their snapshots: release the space, drop an empty definition."""
     for ns in removed:
-        if snap.nodes.pop(ns.node.key, None) is not None:
-            charge(ns, -1)
-            answer.add(
-                rc.DELETED,
-                f"Snapshot '{snap.name}' of resource '{snap.rd.name}' on '{ns.node.name}' deleted.",
-                refs={"Node": ns.node.name},
-            )
-    snapshots = snapshots_of(snap.rd)
-    if not snap.nodes and snapshots.get(snap.key) is snap:
-        del snapshots[snap.key]
+        if snap.nodes.get(ns.node.key) is ns:
+            report_dropped(snap, ns, drop_node_snapshot(snap, ns), answer)
+
+
+def report_dropped(
+    snap: SnapshotDefinition, ns: NodeSnapshot, definition_gone: bool, answer: Answer
+) -> None:
+    """The entries of a node's snapshot that is gone (and of its definition, if that went too)."""
+    answer.add(
+        rc.DELETED,
+        f"Snapshot '{snap.name}' of resource '{snap.rd.name}' on '{ns.node.name}' deleted.",
+        refs={"Node": ns.node.name},
+    )
+    if definition_gone:
         answer.add(
             rc.DELETED,
             f"Snapshot '{snap.name}' of resource '{snap.rd.name}' deleted.",
@@ -404,15 +343,13 @@ def finish_delete(
         )
 
 
-def work_targets(
-    state: EmulatorState, nodes: Iterable[Node], work_s: float
-) -> list[tuple[Node, float]]:
+def work_targets(state: Lookups, nodes: Iterable[Node], work_s: float) -> list[tuple[Node, float]]:
     """Each node with the work time at which it will have done ``work_s`` more work."""
     now = state.clock()
     return [(node, sat.work(node, now) + work_s) for node in nodes]
 
 
-def remaining_work(state: EmulatorState, targets: Sequence[tuple[Node, float]]) -> float:
+def remaining_work(state: Lookups, targets: Sequence[tuple[Node, float]]) -> float:
     """Clock seconds until every online node in ``targets`` reached its work time."""
     now = state.clock()
     return max((sat.eta(n, w, now) for n, w in targets if n.online), default=0.0)

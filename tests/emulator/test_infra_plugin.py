@@ -81,3 +81,17 @@ def test_plugin_does_not_break_projects_without_pytest_asyncio(pytester: pytest.
     result = pytester.runpytest_subprocess("-p", "no:asyncio", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*requested an async fixture 'linstor_emulator'*"])
+
+
+@pytest.mark.linstor_emulator(basic_auth=("alice", "s3cret"))
+async def test_client_fixture_logs_in_to_an_emulator_with_basic_auth(
+    linstor_emulator: Emulator, linstor_client: Any
+) -> None:
+    assert linstor_emulator.url.startswith("http://")  # credentials over plain HTTP, allowed
+    assert (await linstor_client.controller_version()).rest_api_version.startswith("1.")
+    assert [n.name for n in await linstor_client.list_nodes()] == ["node-1", "node-2", "node-3"]
+
+
+@pytest.mark.linstor_emulator(bearer_token="t0ken")
+async def test_client_fixture_sends_the_bearer_token(linstor_client: Any) -> None:
+    assert len(await linstor_client.list_nodes()) == 3

@@ -18,7 +18,7 @@ import pytest
 
 from aiolinstor.emulator import Emulator, Timing
 from fidelity.shared import CONTROLLERS_ENV, shared_dir
-from fidelity.spec_validation import Answer, spec_validator
+from fidelity.spec_validation import TALLY, Answer, spec_validator
 
 
 class Controller:
@@ -73,3 +73,12 @@ async def controller() -> AsyncIterator[Controller]:
         aiohttp.ClientSession(emulator.url, timeout=timeout) as session,
     ):
         yield Controller(emulator.url, session, emulator)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line on what the spec check of the emulator's answers covered in this run."""
+    if TALLY.answers:
+        terminalreporter.write_line(
+            f"LINSTOR OpenAPI spec check: {TALLY.answers} emulator answers validated in "
+            f"{TALLY.batches} tests; {TALLY.skipped} not validated (spec_exceptions.SKIPPED)"
+        )

@@ -145,9 +145,28 @@ class AnswerRecorder:
         return answers
 
 
+@dataclass
+class Tally:
+    """What the session's spec check covered (reported in the test run's summary)."""
+
+    answers: int = 0
+    skipped: int = 0
+    batches: int = 0  # test phases that sent at least one validated answer
+
+
+TALLY = Tally()
+
+
 def problems(validator: SpecValidator, answers: list[Answer]) -> Iterator[str]:
-    """``"<answer>: <problem>"`` for every answer breaking the spec."""
+    """``"<answer>: <problem>"`` for every answer breaking the spec (counted in TALLY)."""
+    validated = 0
     for answer in answers:
+        if skip_reason(answer.path, answer.content_type, len(answer.body)):
+            TALLY.skipped += 1
+            continue
+        validated += 1
         problem = validator.problem(answer)
         if problem is not None:
             yield f"{answer}: {problem}"
+    TALLY.answers += validated
+    TALLY.batches += 1 if validated else 0

@@ -33,8 +33,8 @@ async def _run(call: Callable[[], T]) -> T:
 
 
 def _snapshots(emulator: Emulator, rsc: str) -> dict[str, Any]:
-    rd = emulator.state.resource_definitions.get(rsc.upper())
-    return dict(rd.extra.get("snapshots") or {}) if rd is not None else {}
+    rd = emulator.state.dump()["resource_definitions"].get(rsc)
+    return dict(rd["snapshots"]) if rd else {}
 
 
 def _replicas(emulator: Emulator, rsc: str) -> dict[str, Any]:
@@ -48,7 +48,8 @@ async def test_snapshot_rollback_restore_and_delete(linstor_emulator: Emulator) 
     resource = await _run(lambda: linstor.Resource("pysnap", uri=uri))
 
     assert await _run(lambda: resource.snapshot_create("s1")) is True
-    assert list(_snapshots(linstor_emulator, "pysnap")) == ["S1"]
+    assert list(_snapshots(linstor_emulator, "pysnap")) == ["s1"]
+    assert _snapshots(linstor_emulator, "pysnap")["s1"]["state"] == "SUCCESSFUL"
     assert await _run(lambda: resource.snapshot_rollback("s1")) is True
 
     restored = await _run(lambda: resource.restore_from_snapshot("s1", "pyrestored"))
@@ -74,20 +75,37 @@ async def test_multi_snapshot_and_drbd_proxy(linstor_emulator: Emulator) -> None
     linstor_emulator.state.add_resource("pyb", "8 MiB", ["node-2", "node-3"])
     uri = linstor_emulator.url
 
-    def calls() -> tuple[Any, Any]:
+    def calls() -> tuple[Any, Any, Any]:
         with linstor.MultiLinstor([uri]) as lin:
             multi = lin.snapshot_create_multi([], ["pya", "pyb"], "both")
             proxy = lin.drbd_proxy_enable("pya", "node-1", "node-2")
-        return multi, proxy
+            options = lin.drbd_proxy_modify(
+                "pya",
+                property_dict={"DrbdOptions/Proxy/memlimit": "268435456"},
+                compression_type="lzma",
+                compression_property_dict={"DrbdOptions/ProxyCompression/level": "5"},
+            )
+        return multi, proxy, options
 
-    multi, proxy = await _run(calls)
-    assert all(r.is_success() for r in multi), multi
-    assert all(r.is_success() for r in proxy), proxy
-    assert list(_snapshots(linstor_emulator, "pya")) == ["BOTH"]
-    assert list(_snapshots(linstor_emulator, "pyb")) == ["BOTH"]
+    multi, proxy, options = await _run(calls)
+    for answer in (multi, proxy, options):
+        assert all(r.is_success() for r in answer), answer
+    assert list(_snapshots(linstor_emulator, "pya")) == ["both"]
+    assert list(_snapshots(linstor_emulator, "pyb")) == ["both"]
     rd = linstor_emulator.state.resource_definitions["PYA"]
     (connection,) = rd.extra["connections"].values()
     assert "DRBD_PROXY" in connection.flags
+    props = linstor_emulator.state.dump()["resource_definitions"]["pya"]["props"]
+    assert props["DrbdOptions/Proxy/memlimit"] == "268435456"
+    assert props["DrbdProxy/CompressionType"] == "lzma"
+    assert props["DrbdOptions/ProxyCompression/level"] == "5"
+
+    def disable() -> Any:
+        with linstor.MultiLinstor([uri]) as lin:
+            return lin.drbd_proxy_disable("pya", "node-1", "node-2")
+
+    assert all(r.is_success() for r in await _run(disable))
+    assert "DRBD_PROXY" not in connection.flags
 
 
 @pytest.mark.linstor_emulator(timing=Timing(speed=100.0, clone_s=0.0))

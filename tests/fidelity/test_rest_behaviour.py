@@ -118,3 +118,41 @@ async def test_event_streams_are_server_sent_events(controller: Controller) -> N
         async with controller.session.get(path) as response:
             assert response.status == 200
             assert response.content_type == "text/event-stream"
+
+
+async def test_drbd_proxy_options_are_checked(controller: Controller, rd_name: str) -> None:
+    await controller.call("POST", RD, {"resource_definition": {"name": rd_name}})
+    path = f"{RD}/{rd_name}/drbd-proxy"
+    options = {
+        "override_props": {"DrbdOptions/Proxy/ping-timeout": "50"},
+        "compression_type": "zlib",
+        "compression_props": {"DrbdOptions/ProxyCompression/level": "6"},
+    }
+    status, entries = await controller.call("PUT", path, options)
+    assert status == 200
+    assert all(not rc.ApiCallRc.from_json(e).is_error for e in entries)
+    status, rd = await controller.call("GET", f"{RD}/{rd_name}")
+    assert rd["props"]["DrbdOptions/Proxy/ping-timeout"] == "50"
+    assert rd["props"]["DrbdProxy/CompressionType"] == "zlib"
+    assert rd["props"]["DrbdOptions/ProxyCompression/level"] == "6"
+
+    status, entries = await controller.call(
+        "PUT", path, {"override_props": {"DrbdOptions/Proxy/no-such-option": "1"}}
+    )
+    assert status == 500
+    assert rc.matches(entries[0]["ret_code"], rc.FAIL_INVLD_PROP)
+    status, entries = await controller.call("PUT", path, data=b"{not json")
+    assert status == 400  # a synchronous endpoint
+    assert rc.matches(entries[0]["ret_code"], rc.API_CALL_PARSE_ERROR)
+    status, entries = await controller.call("PUT", f"{RD}/{rd_name}x/drbd-proxy", {})
+    assert status == 404
+    assert rc.matches(entries[0]["ret_code"], rc.FAIL_NOT_FOUND_RSC_DFN)
+
+
+async def test_deleting_an_unknown_node_is_a_warning(
+    controller: Controller, unique_name: str
+) -> None:
+    for path in (f"/v1/nodes/{unique_name}", f"/v1/nodes/{unique_name}/lost"):
+        status, entries = await controller.call("DELETE", path)
+        assert status == 200
+        assert rc.matches(entries[0]["ret_code"], rc.WARN_NOT_FOUND)
