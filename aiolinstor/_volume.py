@@ -152,16 +152,18 @@ class Volume(VolumeProps):
     ) -> Volume:
         """Grow the volume on every replica to ``size`` and wait until each reports it.
 
-        ``size`` is absolute (bytes, or a string like ``"20 GiB"``) or relative to
-        :attr:`size` with a leading ``"+"`` (``"+10 GiB"``). Shrinking is refused with
-        InputError; the same size (compared in KiB) writes nothing but still waits, so a
-        resize retried after a timeout just resumes waiting.
+        ``size`` is absolute (bytes, or a string like ``"20 GiB"``) or relative with a
+        leading ``"+"`` (``"+10 GiB"``): relative to the size the controller holds now, read
+        fresh, not to a possibly stale local :attr:`size`. Shrinking is refused with
+        InputError; the same absolute size (compared in KiB) writes nothing but still waits,
+        so an absolute resize retried after a timeout just resumes waiting (a relative one
+        would grow again: retry with the absolute target).
         """
         resource = self._owner()
         number = self._number
         assert number is not None
-        target = self._target_size(size)
-        target_kib = to_kib(target)
+        growth = self._relative_growth(size)
+        target = parse_size(size) if growth is None else 0
         client, deadline, budget = resource._start(timeout)
         current = await read_volume_definition(client, resource.name, number)
         if current is None:
@@ -169,6 +171,9 @@ class Volume(VolumeProps):
                 f"volume {number} of resource {resource.name!r} does not exist on the "
                 "controller; create() the resource first"
             )
+        if growth is not None:
+            target = current.size_kib * KiB + growth
+        target_kib = to_kib(target)
         if target_kib < current.size_kib:
             raise InputError(
                 f"cannot shrink volume {number} of resource {resource.name!r} from "
@@ -215,12 +220,14 @@ class Volume(VolumeProps):
             )
         return self._resource
 
-    def _target_size(self, size: int | str) -> int:
+    @staticmethod
+    def _relative_growth(size: int | str) -> int | None:
+        """The growth in bytes for ``"+10 GiB"``; None for an absolute size."""
         if isinstance(size, str) and size.strip().startswith("+"):
-            return self._size + parse_size(size.strip()[1:])
+            return parse_size(size.strip()[1:])
         if isinstance(size, str) and size.strip().startswith("-"):
             raise InvalidSizeError(f"cannot shrink a volume, got relative size {size!r}")
-        return parse_size(size)
+        return None
 
     def _attach(self, resource: Resource, number: int) -> None:
         if self._resource is not None and (

@@ -22,19 +22,25 @@ from collections.abc import Sequence
 
 import anyio
 from _embedded import add_cluster_arguments, controllers
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
 
 import aiolinstor
+
+try:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.table import Table
+except ModuleNotFoundError as exc:  # an optional dependency: say how to get it
+    if exc.name != "rich" and not (exc.name or "").startswith("rich."):
+        raise
+    sys.exit("provision_many.py draws its progress with rich: pip install '.[examples]' (or rich)")
 
 #: Longest time the clean-up may take, even after Ctrl-C.
 CLEANUP_TIMEOUT_S = 300.0

@@ -185,3 +185,26 @@ async def test_resource_groups_against_given_controllers_cleans_up(
     async with Client(url) as client:
         groups = [rg.name for rg in await client.list_resource_groups()]
     assert groups == ["DfltRscGrp"]
+
+
+async def test_provision_many_without_rich_says_how_to_get_it(tmp_path: Path) -> None:
+    # a 'rich' package that is not there: first on the path, it fails like a missing one
+    fake = tmp_path / "rich"
+    fake.mkdir()
+    (fake / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'rich'\", name='rich')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LS_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")]))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(EXAMPLES / "provision_many.py"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+        cwd=REPO,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), RUN_TIMEOUT_S)
+    assert process.returncode == 1
+    assert "pip install '.[examples]'" in err.decode()
+    assert "Traceback" not in err.decode() and out == b""

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
+import logging
 import pkgutil
+from pathlib import Path
 
 import aiolinstor
 
 #: Names private modules list in their own ``__all__`` that stay internal on purpose.
 INTERNAL = {
-    "ALLOW_TWO_PRIMARIES",  # a property key; users set it through Resource.allow_two_primaries
+    "ALLOW_TWO_PRIMARIES",  # a property key; users call Resource.set_allow_two_primaries()
     "VolumeProps",  # mixin of Volume
     "ResourceLifecycle",  # mixin of Resource
     "clone",  # reached as Resource.clone()
@@ -73,3 +76,55 @@ def test_package_is_typed_and_versioned() -> None:
 
     assert files("aiolinstor").joinpath("py.typed").is_file()
     assert isinstance(aiolinstor.__version__, str) and aiolinstor.__version__[0].isdigit()
+
+
+def _own_members(cls: type) -> dict[str, object]:
+    """Public attributes ``cls`` defines or inherits from aiolinstor classes."""
+    members: dict[str, object] = {}
+    for klass in reversed(cls.__mro__):
+        if not klass.__module__.startswith("aiolinstor"):
+            continue
+        for name, value in vars(klass).items():
+            if not name.startswith("_"):
+                members[name] = value
+    return members
+
+
+def test_public_methods_and_properties_are_documented() -> None:
+    undocumented = []
+    for name in aiolinstor.__all__:
+        cls = getattr(aiolinstor, name)
+        if not inspect.isclass(cls) or issubclass(cls, BaseException):
+            continue
+        for member, value in _own_members(cls).items():
+            func = value.__func__ if isinstance(value, (staticmethod, classmethod)) else value
+            documentable = isinstance(func, property) or inspect.isfunction(func)
+            if documentable and not inspect.getdoc(func):
+                undocumented.append(f"{name}.{member}")
+    assert not undocumented, undocumented
+
+
+def test_the_library_installs_no_log_handler() -> None:
+    for info in pkgutil.walk_packages(aiolinstor.__path__, "aiolinstor."):
+        if not info.name.endswith("__main__"):  # the emulator's command line configures logging
+            importlib.import_module(info.name)
+    for logger_name in ("aiolinstor", "aiolinstor.emulator"):
+        assert logging.getLogger(logger_name).handlers == [], logger_name
+    assert logging.getLogger().handlers == [] or all(
+        type(h).__module__.startswith("_pytest") for h in logging.getLogger().handlers
+    )
+
+
+def test_the_library_never_prints() -> None:
+    package = Path(aiolinstor.__file__).parent
+    printing = []
+    for path in sorted(package.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "print"
+            ):
+                printing.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert not printing, f"print() in the library (log on the 'aiolinstor' logger): {printing}"

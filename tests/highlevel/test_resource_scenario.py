@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from hl_helpers import GROWN_KIB, SIZE_KIB, assert_settled, essentials, replicas, scenario
+from hl_helpers import (
+    GROWN_KIB,
+    SIZE_KIB,
+    GiB,
+    assert_settled,
+    definitions,
+    essentials,
+    replicas,
+    scenario,
+)
 
 from aiolinstor._client import Client
 from aiolinstor._errors import ApiCallError, ConvergenceFailed, NoClientError
@@ -36,7 +45,7 @@ async def test_scenario_step_by_step(emu: Emulator, client: Client) -> None:
         assert replica["volumes"][0]["usable_kib"] >= GROWN_KIB, node
     assert_settled(emu, "foo", diskful=2)
     assert volume.size == 10 * 10**9 + 10 * 2**30
-    assert volume.actual_size is None or volume.actual_size >= GROWN_KIB * 1024
+    assert volume.actual_size == GROWN_KIB * 1024  # the definition as read after the wait
 
     free = next(n for n in ("node-1", "node-2", "node-3") if n not in foo.nodes)
     await foo.activate(free)
@@ -206,3 +215,21 @@ async def test_create_adds_a_newly_declared_volume_to_a_placed_resource(
     assert_settled(emu, "foo", diskful=2)
     assert all(set(r["volumes"]) == {0, 1} for r in replicas(emu, "foo").values())
     assert set(again.volumes[1].states) == set(again.diskful_nodes)
+
+
+async def test_relative_resize_grows_from_the_controllers_size(
+    emu: Emulator, client: Client
+) -> None:
+    foo = Resource("foo", client=client)
+    foo.volumes[0] = Volume("10 GB")
+    foo.placement.redundancy = 2
+    await foo.autoplace()
+    # another object (another process, say) grows the volume; ``foo`` still holds 10 GB
+    other = await Resource("foo", client=client)
+    await other.volumes[0].resize("+1 GiB")
+    assert foo.volumes[0].size == 10 * 10**9
+
+    await foo.volumes[0].resize("+1 GiB")
+    sizes = definitions(emu)["foo"]["volume_definitions"]
+    assert sizes[0]["size_kib"] == SIZE_KIB + 2 * GiB // 1024  # not SIZE_KIB + 1 GiB again
+    assert foo.volumes[0].size == (SIZE_KIB + 2 * GiB // 1024) * 1024
