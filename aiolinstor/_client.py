@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING
 
 from aiolinstor._api import LinstorApi
 from aiolinstor._config import load_config
-from aiolinstor._errors import InputError, NoClientError, UnsupportedControllerError
+from aiolinstor._errors import (
+    InputError,
+    NoClientError,
+    NotFoundError,
+    UnsupportedControllerError,
+)
 from aiolinstor._models import ControllerVersion
 from aiolinstor._transport import Transport
 
@@ -115,6 +120,8 @@ class Client(LinstorApi):
         )
         self._version: ControllerVersion | None = None
         self._version_lock = asyncio.Lock()
+        # The version is checked once, before the first other request (see controller_version).
+        self._transport.check_before_first_request(self._check_version)
         self._context_tokens: list[contextvars.Token[Client | None]] = []
         # State the high-level API shares between the operations of this client, made on
         # first use: the watcher of all waits (_waits.watcher_for) and the shared fresh reads
@@ -170,14 +177,30 @@ class Client(LinstorApi):
 
     # --- version --------------------------------------------------------------------------
     async def controller_version(self) -> ControllerVersion:
-        """The controller's version, read once and cached; unsupported REST APIs raise."""
+        """The controller's version, read once and cached; unsupported REST APIs raise.
+
+        The client calls it on its own before its first other request, so that no request is
+        sent to a controller whose REST API it cannot use. Concurrent callers share one read;
+        a failed read is not cached (the next request reads again).
+        """
         if self._version is None:
             async with self._version_lock:
                 if self._version is None:
-                    version = await super().controller_version()
+                    try:
+                        version = await super().controller_version()
+                    except NotFoundError:
+                        raise UnsupportedControllerError(
+                            f"{self._transport.active_controller} has no "
+                            "/v1/controller/version (HTTP 404): it is too old for aiolinstor, "
+                            "which needs LINSTOR REST API 1.x, at least "
+                            f"{'.'.join(map(str, MIN_API_VERSION))}"
+                        ) from None
                     check_supported(version, self._transport.active_controller)
                     self._version = version
         return self._version
+
+    async def _check_version(self) -> None:
+        await self.controller_version()
 
 
 def current_client() -> Client:

@@ -174,19 +174,32 @@ async def set_drbd_proxy(
     """Enable or disable DRBD Proxy between the replicas on ``node_a`` and ``node_b``.
 
     Reads the resource connection first and only writes when its ``DRBD_PROXY`` flag differs;
-    then (``wait``) waits until every replica is UpToDate and the two ends are connected again.
+    an answer lost on the way is recovered by reading the flag again, not by re-sending; then
+    (``wait``) waits until every replica is UpToDate and the two ends are connected again.
     """
     resource = check_resource_name(resource)
     node_a, node_b = check_node_name(node_a), check_node_name(node_b)
     deadline, budget = start_budget(client, timeout)
-    current = await client.get_resource_connection(resource, node_a, node_b)
-    if (DRBD_PROXY_FLAG in {f.upper() for f in current.flags}) != enable:
+
+    async def proxied() -> bool:
+        found = await client.get_resource_connection(resource, node_a, node_b)
+        return DRBD_PROXY_FLAG in {f.upper() for f in found.flags}
+
+    async def switched() -> bool:
+        return await proxied() == enable
+
+    if not await switched():
         verb = "enabling" if enable else "disabling"
         logger.info("%s DRBD Proxy of %r between %s and %s", verb, resource, node_a, node_b)
-        if enable:
-            await client.enable_drbd_proxy(resource, node_a, node_b, port=port)
-        else:
-            await client.disable_drbd_proxy(resource, node_a, node_b)
+        await recover_write(
+            lambda: (
+                client.enable_drbd_proxy(resource, node_a, node_b, port=port)
+                if enable
+                else client.disable_drbd_proxy(resource, node_a, node_b)
+            ),
+            switched,
+            f"{verb} DRBD Proxy of {resource!r} between {node_a} and {node_b}",
+        )
     if wait:
         operation = "drbd_proxy_enable" if enable else "drbd_proxy_disable"
         condition = _reconnected(node_a, node_b)

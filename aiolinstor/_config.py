@@ -293,7 +293,12 @@ def resolve_credentials(
         if token_file:
             bearer_token = _read_secret_file(token_file, "bearer token") or None
     if username is not None and ":" in username:
-        raise InputError(f"a username must not contain ':', got {username!r}")
+        # Not echoed: a username with ':' is often a whole 'user:password' pair.
+        raise InputError(
+            "the username contains ':', which basic authentication cannot carry; pass the "
+            "user name and the password separately (username=..., password=... or "
+            "LS_USERNAME and LS_PASSWORD)"
+        )
     if password is not None and username is None:
         raise InputError("a password was given without a username")
     if bearer_token is not None and not bearer_token.strip():

@@ -329,16 +329,30 @@ class ResourceGroup:
         for number, declared in sorted(self._volume_groups.items()):
             found = existing.get(number)
             if found is None:
-                try:
-                    await client.create_volume_group(
-                        self._name, volume_number=number, props=declared.props or None
-                    )
-                except AlreadyExistsError:
-                    logger.info("volume group %s of %r exists already", number, self._name)
+                await self._create_volume_group(client, declared)
                 continue
             override = changed(found.props, declared.props)
             if override:
                 await client.modify_volume_group(self._name, number, override_props=override)
+
+    async def _create_volume_group(self, client: Client, declared: VolumeGroup) -> None:
+        """Create one volume group; a lost answer is recovered by listing the groups."""
+        number = declared.number
+
+        async def made() -> bool:
+            found = await client.list_volume_groups(self._name)
+            return any(vg.volume_number == number for vg in found)
+
+        try:
+            await recover_write(
+                lambda: client.create_volume_group(
+                    self._name, volume_number=number, props=declared.props or None
+                ),
+                made,
+                f"create of volume group {number} of {self._name!r}",
+            )
+        except AlreadyExistsError:
+            logger.info("volume group %s of %r exists already", number, self._name)
 
     def _check_existing(
         self, name: str, sizes_kib: list[int], existing: ResourceDefinitionInfo

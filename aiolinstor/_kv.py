@@ -133,7 +133,7 @@ class KV:
         if not checked:
             return
         full = {self._full(key): value for key, value in checked.items()}
-        await self._resolve().modify_kv_store(self._name, override_props=full)
+        await self._write(override_props=full)
         if self._cached is not None:
             self._cached.update({k.lstrip("/"): v for k, v in full.items()})
 
@@ -148,7 +148,7 @@ class KV:
         full = [self._full(_check_key(k)) for k in keys]
         if not full:
             return
-        await self._resolve().modify_kv_store(self._name, delete_props=full)
+        await self._write(delete_props=full)
         if self._cached is not None:
             for key in full:
                 self._cached.pop(key.lstrip("/"), None)
@@ -161,6 +161,19 @@ class KV:
     # --- internals ----------------------------------------------------------------------------
     def _resolve(self) -> Client:
         return resolve_client(self._client)
+
+    async def _write(
+        self, *, override_props: dict[str, str] | None = None, delete_props: list[str] | None = None
+    ) -> None:
+        """Send one change. If it fails or is cancelled, whether it applied is unknown: the
+        cached copy is dropped, so the next read fetches the store again."""
+        try:
+            await self._resolve().modify_kv_store(
+                self._name, override_props=override_props, delete_props=delete_props
+            )
+        except BaseException:
+            self._cached = None
+            raise
 
     def _full(self, key: str) -> str:
         return self._namespace + key

@@ -4,7 +4,7 @@ before any write in the controller's own shape."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 
@@ -15,6 +15,8 @@ from aiolinstor._waits import resolve_timeout, wait_until, watcher_for
 if TYPE_CHECKING:
     from aiolinstor._client import Client
     from aiolinstor._waits import Condition
+
+E = TypeVar("E", bound=Exception)
 
 
 def start_budget(client: Client, timeout: float | None) -> tuple[float, float]:
@@ -57,13 +59,7 @@ def refused(
     return exc
 
 
-def failed_step(exc: ApiCallError, what: str, step: str) -> ApiCallError:
-    """``exc`` (same class, same entries) with a message naming the step that failed."""
+def failed_step(exc: E, what: str, step: str) -> E:
+    """``exc`` (same class, same attributes) with a message naming the step that failed."""
     exc.args = (f"{what}: step '{step}' failed: {exc}",)
     return exc
-
-
-async def in_use_on(client: Client, resource: str) -> list[str]:
-    """Nodes where ``resource`` is in use (DRBD Primary), read fresh."""
-    found = await client.view_resources(resources=[resource])
-    return sorted(r.node_name for r in found if r.name.upper() == resource.upper() and r.in_use)

@@ -143,11 +143,13 @@ class ResourceLifecycle:
         await self._change_props({}, check_keys(keys))
 
     async def set_allow_two_primaries(self, enabled: bool) -> None:
-        """Allow (or forbid) two Primaries at once, e.g. for live migration."""
+        """Allow (or forbid) two Primaries at once, e.g. for live migration (the DRBD option
+        ``allow-two-primaries`` of the definition; ``allow_two_primaries`` reads it back)."""
         await self._change_props({ALLOW_TWO_PRIMARIES: yes_no(enabled)}, [])
 
     async def _change_props(self, wanted: Mapping[str, str], deleted: list[str]) -> None:
         from aiolinstor._volume import read_definition
+        from aiolinstor._waits import recover_write
 
         client = self._resolve()
         current = await read_definition(client, self._name)
@@ -159,8 +161,18 @@ class ResourceLifecycle:
         removed = present(current.props, deleted)
         if override or removed:
             logger.info("changing properties of %r: %s", self._name, sorted([*override, *removed]))
-            await client.modify_resource_definition(
-                self._name, override_props=override, delete_props=removed
+
+            async def applied() -> bool:
+                found = await read_definition(client, self._name)
+                props = found.props if found is not None else {}
+                return not changed(props, override) and not present(props, removed)
+
+            await recover_write(
+                lambda: client.modify_resource_definition(
+                    self._name, override_props=override, delete_props=removed
+                ),
+                applied,
+                f"change of the properties of {self._name!r}",
             )
         await self._read(client)
 

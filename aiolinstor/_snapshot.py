@@ -197,7 +197,8 @@ def _snapshot_state(rsc: str, name: str) -> Callable[[SnapshotInfo | None], Verd
             return NotYet((NodeLag(node="controller", reason="snapshot not registered yet"),))
         if info.failed:
             lags = tuple(
-                NodeLag(node=n, reason="snapshot failed", flags=info.flags) for n in info.nodes
+                NodeLag(node=n, reason="snapshot failed", flags=info.flags)
+                for n in _failed_nodes(info)
             )
             return Failed(
                 lags,
@@ -209,6 +210,18 @@ def _snapshot_state(rsc: str, name: str) -> Callable[[SnapshotInfo | None], Verd
         return NotYet(tuple(NodeLag(node=n, reason="snapshot not taken yet") for n in info.nodes))
 
     return check
+
+
+def _failed_nodes(info: SnapshotInfo) -> list[str]:
+    """The nodes whose copy failed, where the controller says so per node; else every node."""
+    failed = []
+    for item in info.raw.get("snapshots") or ():
+        if not isinstance(item, dict) or not isinstance(item.get("node_name"), str):
+            continue
+        flags = {str(f).upper() for f in item.get("flags") or ()}
+        if flags & {"FAILED_DEPLOYMENT", "FAILED_DISCONNECT"}:
+            failed.append(item["node_name"])
+    return failed or list(info.nodes)
 
 
 def _snapshot_gone(info: SnapshotInfo | None) -> Verdict:
@@ -345,7 +358,9 @@ async def snapshot_many(
 
     Get-or-create: resources that already have the snapshot are left as they are, the others
     are snapshotted together in one ``/v1/actions/snapshot/multi`` call. Returns one Snapshot
-    per resource, in the given order, once all are SUCCESSFUL (unless ``wait=False``).
+    per resource, in the given order, once all are SUCCESSFUL (unless ``wait=False``). When
+    one fails or its wait times out, the snapshots this call created are deleted again (the
+    rest is no consistent set) before the error is raised.
     """
     name = check_snapshot_name(name)
     if isinstance(resources, str) or not resources:
@@ -372,20 +387,41 @@ async def snapshot_many(
                 all_there,
                 f"snapshot {name!r} of {', '.join(missing)}",
             )
+        except AlreadyExistsError:
+            raise  # taken by someone else meanwhile: nothing of it is this call's
         except ApiCallError:
-            for rsc in missing:
-                await _remove_if_failed(client, rsc, name)
+            await _remove_made(client, missing, name)
             raise
     out = []
-    for rsc in names:
-        if wait:
-            found: SnapshotInfo | None = await _await_successful(
-                client, rsc, name, deadline, budget
-            )
-        else:
-            found = await _read(client, rsc, name)
-        out.append(Snapshot(rsc, name, client=client, info=found))
+    try:
+        for rsc in names:
+            if wait:
+                found: SnapshotInfo | None = await _await_successful(
+                    client, rsc, name, deadline, budget
+                )
+            else:
+                found = await _read(client, rsc, name)
+            out.append(Snapshot(rsc, name, client=client, info=found))
+    except Exception:
+        # One resource failed or timed out: the others are no consistent set without it.
+        await _remove_made(client, missing, name)
+        raise
     return out
+
+
+async def _remove_made(client: Client, made: Sequence[str], name: str) -> None:
+    """Delete snapshot ``name`` of each resource in ``made`` (the ones this call created).
+
+    Shielded from cancellation and bounded; errors are only logged, the original one matters.
+    """
+    with anyio.move_on_after(_CLEANUP_S, shield=True):
+        for rsc in made:
+            try:
+                if await _read(client, rsc, name) is not None:
+                    logger.warning("removing snapshot %r of %r made by this call", name, rsc)
+                    await client.delete_snapshot(rsc, name)
+            except Exception as exc:
+                logger.error("could not remove the snapshot %r of %r: %s", name, rsc, exc)
 
 
 __all__ = ["Snapshot", "list_snapshots", "snapshot_many", "take_snapshot"]

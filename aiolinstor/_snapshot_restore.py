@@ -1,7 +1,9 @@
 """Restoring a snapshot into a new resource, and rolling a resource back to its snapshot.
 
 Both read fresh state first and wait (``wait=True``) until every replica is UpToDate and
-connected, under one deadline. A restore that fails half-way removes what it made.
+connected, under one deadline. A write whose answer is lost is recovered by reading state
+(:func:`~aiolinstor._waits.recover_write`); a restore that fails half-way or is cancelled
+removes what it made, and its error names the step that failed.
 """
 
 from __future__ import annotations
@@ -10,15 +12,24 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+import anyio
+
 from aiolinstor import _apicallrc as rc
-from aiolinstor._errors import AlreadyExistsError, ApiCallError, InputError, InUseError
-from aiolinstor._lifecycle_support import failed_step, in_use_on, refused, wait_resource
+from aiolinstor._errors import (
+    AlreadyExistsError,
+    ApiCallError,
+    InputError,
+    InUseError,
+    TransportError,
+)
+from aiolinstor._lifecycle_support import failed_step, refused, wait_resource
 from aiolinstor._names import check_snapshot_name
 from aiolinstor._volume import read_definition, remove_half_made
-from aiolinstor._waits import replicas_ready
+from aiolinstor._waits import recover_write, replicas_ready
 
 if TYPE_CHECKING:
     from aiolinstor._client import Client
+    from aiolinstor._models import ResourceInfo
     from aiolinstor._resource import Resource
 
 logger = logging.getLogger("aiolinstor")
@@ -71,6 +82,14 @@ async def restore(
     return restored
 
 
+#: Longest time spent removing the definition of a restore that failed or was cancelled.
+_CLEANUP_S = 30.0
+
+STEP_DEFINITION = "create resource definition"
+STEP_VOLUMES = "restore volume definitions"
+STEP_RESOURCES = "restore resources"
+
+
 async def _restore_steps(
     client: Client,
     rsc: str,
@@ -81,23 +100,64 @@ async def _restore_steps(
     group: str | None,
     what: str,
 ) -> None:
+    """The three writes of a restore, each recovered from a lost answer by reading state.
+
+    When a step finally fails (ApiCallError or TransportError) or the call is cancelled, the
+    definition ``to`` is removed again (shielded), so that a retry starts from scratch; the
+    error names the step. A definition that the first step found made by someone else (the
+    controller refused it as existing) is left alone.
+    """
     logger.info("%s", what)
-    step = "create resource definition"
+    step = STEP_DEFINITION
     try:
-        await client.create_resource_definition(to, resource_group=group)
-    except ApiCallError as exc:
+        await recover_write(
+            lambda: client.create_resource_definition(to, resource_group=group),
+            lambda: _defined(client, to),
+            f"{what}: {step}",
+        )
+        step = STEP_VOLUMES
+        await recover_write(
+            lambda: client.restore_volume_definitions(rsc, name, to),
+            lambda: _has_volumes(client, to),
+            f"{what}: {step}",
+        )
+        step = STEP_RESOURCES
+        await recover_write(
+            lambda: client.restore_resources(rsc, name, to, nodes=nodes, stor_pool_rename=rename),
+            lambda: _restored_from(client, to, rsc, name),
+            f"{what}: {step}",
+        )
+    except AlreadyExistsError as exc:
+        if step != STEP_DEFINITION:
+            await _remove_target(client, to)
         raise failed_step(exc, what, step) from None
-    try:
-        step = "restore volume definitions"
-        await client.restore_volume_definitions(rsc, name, to)
-        step = "restore resources"
-        await client.restore_resources(rsc, name, to, nodes=nodes, stor_pool_rename=rename)
-    except ApiCallError as exc:
-        await remove_half_made(client, to)
+    except (ApiCallError, TransportError) as exc:
+        await _remove_target(client, to)
         raise failed_step(exc, what, step) from None
     except BaseException:
-        await remove_half_made(client, to)
+        await _remove_target(client, to)
         raise
+
+
+async def _defined(client: Client, to: str) -> bool:
+    return await read_definition(client, to) is not None
+
+
+async def _has_volumes(client: Client, to: str) -> bool:
+    found = await read_definition(client, to)
+    return found is not None and bool(found.volume_definitions)
+
+
+async def _remove_target(client: Client, to: str) -> None:
+    """Delete the half-made definition ``to`` if it exists (shielded, bounded, errors logged:
+    the original error matters more)."""
+    with anyio.move_on_after(_CLEANUP_S, shield=True):
+        try:
+            if await read_definition(client, to) is None:
+                return
+        except Exception as exc:
+            logger.error("could not read resource definition %r to remove it: %s", to, exc)
+        await remove_half_made(client, to)
 
 
 async def _restored_from(client: Client, to: str, rsc: str, name: str) -> bool:
@@ -124,13 +184,16 @@ async def rollback(
 
     Refused (InUseError, before any write) while the resource is in use on any node, as read
     fresh; the controller refuses the same way if it gets into use meanwhile. Only the most
-    recent snapshot can be rolled back to (the controller's rule).
+    recent snapshot can be rolled back to (the controller's rule). A lost answer is recovered
+    by reading the replicas: one that was UpToDate before and is not now shows the rollback
+    took effect.
     """
     from aiolinstor._resource import Resource
 
     name = check_snapshot_name(name)
     path = f"/v1/resource-definitions/{rsc}/snapshot-rollback/{name}"
-    busy = await in_use_on(client, rsc)
+    before = [r for r in await client.view_resources(resources=[rsc]) if _same(r.name, rsc)]
+    busy = sorted(r.node_name for r in before if r.in_use)
     if busy:
         raise refused(
             InUseError,
@@ -140,10 +203,36 @@ async def rollback(
             "POST",
             path,
         )
+    up_to_date = {r.node_name.upper() for r in before if _up_to_date(r)}
     logger.info("rolling %r back to snapshot %r", rsc, name)
-    await client.rollback_snapshot(rsc, name)
+
+    async def rolling_back() -> bool:
+        """The rollback took effect: a replica UpToDate before is taken down or catching up."""
+        now = [r for r in await client.view_resources(resources=[rsc]) if _same(r.name, rsc)]
+        return any(r.node_name.upper() in up_to_date and not _up_to_date(r) for r in now)
+
+    # Without a sign of it (it may have finished already), the rollback is sent once more:
+    # rolling an unused resource back to the same snapshot twice gives the same data.
+    await recover_write(
+        lambda: client.rollback_snapshot(rsc, name),
+        rolling_back,
+        f"rollback of {rsc!r} to snapshot {name!r}",
+    )
     resource = Resource(rsc, client=client)
     if wait:
         await wait_resource(client, rsc, replicas_ready(), "rollback", deadline, budget)
     await resource.refresh()
     return resource
+
+
+def _same(a: str, b: str) -> bool:
+    return a.upper() == b.upper()
+
+
+def _up_to_date(info: ResourceInfo) -> bool:
+    """A diskful replica, reported, every volume UpToDate and every connection up."""
+    if info.diskless or not info.state_known or not info.volumes:
+        return False
+    if any(v.disk_state != "UpToDate" for v in info.volumes):
+        return False
+    return all(conn.connected for conn in info.connections.values())

@@ -3,8 +3,12 @@
 How a stream ends:
 
 * the controller closes it cleanly between two events: iteration simply stops;
-* it is cut in the middle of an event (fields seen, no blank line yet): ``ProtocolError``;
+* it stops in the middle of an event (fields seen, no blank line yet), whether the body ended
+  there or the connection broke there: ``TransportError`` - the event was lost in transit, and
+  the two cannot be told apart reliably (a dropped connection may be reported before the bytes
+  that arrived ahead of it are read); the remedy is the same: open a new stream;
 * the connection breaks (reset, incomplete chunked body): ``TransportError``;
+* what arrived is not a valid event (not UTF-8, no JSON, an overlong line): ``ProtocolError``;
 * the controller sends an event named ``error``: ``ApiCallError`` (via ``api_call_error``).
 
 The stream owns one HTTP response; :meth:`EventStream.aclose` (or ``async with``, or
@@ -68,9 +72,9 @@ class SseParser:
         return None
 
     def finish(self) -> None:
-        """The stream ended: complain when it stopped inside an event."""
+        """The stream ended: a TransportError when it stopped inside an event."""
         if self._pending:
-            raise ProtocolError(
+            raise TransportError(
                 f"{self._method} {self._path}: event stream ended in the middle of an event"
             )
 

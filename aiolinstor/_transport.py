@@ -3,22 +3,27 @@
 Rules:
 
 * A connection that could not be made (refused, DNS, connect timeout, TLS handshake) never sent
-  the request, so any method moves on to the next controller.
+  the request, so any method moves on to the next controller; the failure is a ``ConnectError``.
 * Connection trouble after the request may have been sent (reset, server gone) and HTTP
   502/503/504 move on and retry only for methods LINSTOR treats as idempotent (GET, HEAD, PUT,
   DELETE); a POST raises ``TransportError`` so that the caller re-reads state instead.
 * Rounds over all controllers are retried with exponential backoff and jitter, bounded in
-  attempts and total time; when they are used up, ``ControllersUnavailable`` lists each controller
-  and why it failed.
-* A request that got no answer within ``timeout`` is not retried (the controller may be alive
-  but slow, and a retry would double its load): an idempotent one moves on to the next
-  controller (a hung controller must not stop a cluster that has another), and raises
-  ``RequestTimeout`` when every controller timed out; a POST raises ``RequestTimeout`` at once.
+  attempts (``retries`` + 1) and total time (``retry_max_time``; a round started before that
+  budget ran out still gets its own ``timeout``); when they are used up,
+  ``ControllersUnavailable`` lists each controller and why it failed, as an exception
+  (``ConnectError``, ``RequestTimeout``, ``TransportError`` or the controller's ``ApiCallError``).
+* A request that got no answer within ``timeout``: a read (GET, HEAD) moves on to the next
+  controller and is retried like an unreachable controller, within the same bounds; when every
+  controller of the last round timed out it raises ``RequestTimeout``. PUT and DELETE move on
+  to the next controller but a timeout alone never starts another round (the controller may be
+  alive but slow and busy with it); a POST raises ``RequestTimeout`` at once.
 * A read (GET, HEAD) answered with a controller-side fault (HTTP 5xx with FAIL_UNKNOWN_ERROR,
   FAIL_IMPL_ERROR or a database error) is retried like an unreachable controller; when the
   retries are used up, the last such answer raises its ``ApiCallError`` (with its error
   report ids). Writes are never retried on an answer.
 * The client stays on the controller that answered last.
+* An optional check (the client's controller version check) runs once before the first
+  request, except on the paths that serve it (``/v1/controller/version``, ``/_emulator/``).
 
 aiohttp itself re-sends an idempotent request once when a pooled keep-alive connection turns out
 to be closed; POSTs are never re-sent by either layer.
@@ -59,13 +64,17 @@ from aiolinstor._transport_answers import (
     Answer,
     Failed,
     RawAnswer,
+    every_one_timed_out,
     excerpt,
+    exempt_from_check,
+    fault_error,
     interpret,
     log_rcs,
     map_error,
     rcs_of,
     read_body,
     server_fault,
+    timeout_error,
 )
 from aiolinstor._version import __version__
 
@@ -83,7 +92,9 @@ NO_BODY: Any = object()
 class _RoundFailed(Exception):
     """Every controller failed in one round, in ways worth retrying."""
 
-    def __init__(self, failures: list[tuple[str, str]], answer: RawAnswer | None = None) -> None:
+    def __init__(
+        self, failures: list[tuple[str, LinstorError]], answer: RawAnswer | None = None
+    ) -> None:
         super().__init__("; ".join(f"{u}: {r}" for u, r in failures))
         self.failures = failures
         #: The last controller-side fault answer of a read, raised when retries run out.
@@ -145,6 +156,7 @@ class Transport:
         self._semaphore: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
+        self._first_check: Callable[[], Awaitable[None]] | None = None
         self._authorization = config.credentials.authorization_header()
         auth = {} if self._authorization is None else {"Authorization": self._authorization}
         self._plain_headers: dict[str, str] | None = auth or None
@@ -197,6 +209,20 @@ class Transport:
             raise LinstorError("the client was opened in another event loop; it cannot be shared")
         return self._session
 
+    def check_before_first_request(self, check: Callable[[], Awaitable[None]]) -> None:
+        """Run ``check`` before requests until it succeeds once (the version check).
+
+        Concurrent first requests all await it, so ``check`` must share one read among them;
+        a failure propagates to the request and the next request checks again.
+        """
+        self._first_check = check
+
+    async def _before_request(self, path: str) -> None:
+        check = self._first_check
+        if check is not None and not exempt_from_check(path):
+            await check()
+            self._first_check = None
+
     # --- public entry points --------------------------------------------------------------
     async def request(
         self,
@@ -213,6 +239,8 @@ class Transport:
         """
         self._ready_session()
         _check_path(path)
+        if self._first_check is not None:
+            await self._before_request(path)
         body = None if json_body is NO_BODY else _encode_body(json_body, method, path)
         raw = await self._with_retries(
             method, path, params, body, self.timeout if request_timeout is None else request_timeout
@@ -244,7 +272,9 @@ class Transport:
         """Open a GET whose body is read later (event streams); headers are checked here."""
         self._ready_session()
         _check_path(path)
-        failures: list[tuple[str, str]] = []
+        if self._first_check is not None:
+            await self._before_request(path)
+        failures: list[tuple[str, LinstorError]] = []
         for index in self._controller_order():
             controller = self._controllers[index]
             try:
@@ -257,10 +287,10 @@ class Transport:
                     f"GET {path}: no answer from {controller.url} within {self.timeout:g} s"
                 ) from None
             except Failed as exc:
-                failures.append((controller.url, exc.reason))
+                failures.append((controller.url, exc.error()))
                 continue
             if response.status in GATEWAY_STATUSES:
-                failures.append((controller.url, f"HTTP {response.status}"))
+                failures.append((controller.url, TransportError(f"HTTP {response.status}")))
                 response.close()
                 continue
             self._stay_on(index)
@@ -316,6 +346,8 @@ class Transport:
         except _RoundFailed as exc:
             if exc.answer is not None:
                 return exc.answer
+            if every_one_timed_out(exc.failures, len(self._controllers)):
+                raise timeout_error(method, path, exc.failures, request_timeout) from None
             raise ControllersUnavailable(exc.failures) from None
         return result
 
@@ -340,21 +372,22 @@ class Transport:
         request_timeout: float,
     ) -> RawAnswer:
         """Try each controller once, starting with the active one."""
-        safe = method.upper() in SAFE_METHODS
-        failures: list[tuple[str, str]] = []
+        upper = method.upper()
+        safe = upper in SAFE_METHODS
+        read = upper in READ_METHODS
+        failures: list[tuple[str, LinstorError]] = []
         retryable = False
-        timed_out: RequestTimeout | None = None
         fault: RawAnswer | None = None
         for index in self._controller_order():
             controller = self._controllers[index]
             try:
                 raw = await self._exchange(index, method, path, params, body, request_timeout)
             except RequestTimeout as exc:
-                if not safe or len(self._controllers) == 1:
+                if not safe or (len(self._controllers) == 1 and not read):
                     raise
-                logger.warning("%s; trying the next controller", exc)
-                failures.append((controller.url, f"no answer within {request_timeout:g} s"))
-                timed_out = timed_out or exc
+                logger.warning("%s; trying again or the next controller", exc)
+                failures.append((controller.url, exc))
+                retryable = retryable or read
                 continue
             except Failed as exc:
                 if exc.sent and not safe:
@@ -363,7 +396,7 @@ class Transport:
                         f"{controller.url}; not re-sent because {method} is not idempotent"
                     ) from None
                 logger.debug("%s %s: controller %s failed: %s", method, path, controller, exc)
-                failures.append((controller.url, exc.reason))
+                failures.append((controller.url, exc.error()))
                 retryable = retryable or exc.retryable
                 continue
             if raw.status in GATEWAY_STATUSES:
@@ -373,13 +406,13 @@ class Transport:
                         f"{method} {path}: {controller.url} answered {reason}; not re-sent "
                         f"because {method} is not idempotent"
                     )
-                failures.append((controller.url, reason))
+                failures.append((controller.url, TransportError(reason)))
                 retryable = True
                 continue
-            if method.upper() in READ_METHODS and server_fault(raw):
+            if read and server_fault(raw):
                 reason = f"HTTP {raw.status} {excerpt(raw.body)}".strip()
                 logger.warning("%s %s: %s answered %s", method, path, controller.url, reason)
-                failures.append((controller.url, reason))
+                failures.append((controller.url, fault_error(raw, method, path)))
                 fault = raw
                 retryable = True
                 continue
@@ -387,11 +420,8 @@ class Transport:
             return raw
         if retryable:
             raise _RoundFailed(failures, fault)
-        every_one_timed_out = len(failures) == len(self._controllers) and all(
-            reason.startswith("no answer within") for _, reason in failures
-        )
-        if timed_out is not None and every_one_timed_out:
-            raise timed_out
+        if every_one_timed_out(failures, len(self._controllers)):
+            raise timeout_error(method, path, failures, request_timeout)
         raise ControllersUnavailable(failures)
 
     # --- one exchange with one controller -------------------------------------------------

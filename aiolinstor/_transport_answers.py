@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,11 +14,22 @@ import aiohttp
 
 from aiolinstor import _apicallrc as rc
 from aiolinstor._apicallrc import ApiCallRcList
-from aiolinstor._errors import LinstorError, ProtocolError, RequestTimeout, api_call_error
+from aiolinstor._errors import (
+    ApiCallError,
+    ConnectError,
+    LinstorError,
+    ProtocolError,
+    RequestTimeout,
+    TransportError,
+    api_call_error,
+)
 
 logger = logging.getLogger("aiolinstor")
 
 _EXCERPT = 200
+#: Paths that never wait for the first-request check: the version it reads, emulator control.
+VERSION_PATH = "/v1/controller/version"
+CONTROL_PREFIX = "/_emulator/"
 
 
 @dataclass(frozen=True)
@@ -126,6 +138,13 @@ def server_fault(raw: RawAnswer) -> bool:
     return bool(errors) and any(errors[0].matches(code) for code in SERVER_FAULT_CODES)
 
 
+def fault_error(raw: RawAnswer, method: str, path: str) -> ApiCallError:
+    """The ApiCallError of a controller-side fault answer (see :func:`server_fault`)."""
+    data = decode(raw, method, path)
+    rcs = ApiCallRcList.from_json([] if data is None else data, raw.status)
+    return api_call_error(rcs, raw.status, method, path)
+
+
 def interpret(raw: RawAnswer, method: str, path: str) -> Answer:
     """A 2xx answer decoded; redirects and error statuses raise the matching error."""
     status = raw.status
@@ -140,7 +159,8 @@ def interpret(raw: RawAnswer, method: str, path: str) -> Answer:
         data = decode(raw, method, path)
         rcs = ApiCallRcList.from_json([] if data is None else data, status)
     except ProtocolError:
-        if status in (401, 403):
+        # These statuses say enough without a body (a proxy or an old controller wrote it).
+        if status in (401, 403, 404):
             raise api_call_error(ApiCallRcList((), status), status, method, path) from None
         raise ProtocolError(
             f"{method} {path}: HTTP {status} from {raw.controller} without an ApiCallRc "
@@ -159,6 +179,10 @@ class Failed(Exception):
         self.reason = reason
         self.sent = sent
         self.retryable = retryable
+
+    def error(self) -> TransportError:
+        """The failure as an exception: ConnectError when the request was certainly not sent."""
+        return TransportError(self.reason) if self.sent else ConnectError(self.reason)
 
 
 _CONNECT_TIMEOUT_ERRORS: tuple[type[BaseException], ...] = tuple(
@@ -195,3 +219,25 @@ def map_error(
     if isinstance(exc, (aiohttp.ClientError, OSError)):
         return Failed(f"connection broke: {name}: {exc}".rstrip(": "), sent=True)
     return exc
+
+
+def exempt_from_check(path: str) -> bool:
+    """True for the paths the first-request check itself uses (no recursion)."""
+    return path == VERSION_PATH or path.startswith(CONTROL_PREFIX)
+
+
+def every_one_timed_out(failures: Sequence[tuple[str, LinstorError]], count: int) -> bool:
+    """True when each of the ``count`` controllers failed with a RequestTimeout."""
+    return len(failures) == count and all(isinstance(why, RequestTimeout) for _, why in failures)
+
+
+def timeout_error(
+    method: str, path: str, failures: Sequence[tuple[str, LinstorError]], waited: float
+) -> RequestTimeout:
+    """The RequestTimeout for a round in which every controller timed out."""
+    if len(failures) == 1:
+        error = failures[0][1]
+        assert isinstance(error, RequestTimeout)
+        return error
+    urls = ", ".join(url for url, _ in failures)
+    return RequestTimeout(f"{method} {path}: no answer from any of {urls} within {waited:g} s")

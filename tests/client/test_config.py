@@ -212,3 +212,17 @@ def test_controller_url_value_object() -> None:
     url = ControllerUrl("https", "fd00::1", 3371)
     assert url.tls
     assert str(url) == "https://[fd00::1]:3371"
+
+
+@pytest.mark.parametrize("source", ["argument", "environment"])
+def test_username_with_colon_does_not_echo_the_secret(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    pair = "admin:pa55-Secret-41d0"
+    if source == "environment":
+        monkeypatch.setenv("LS_USERNAME", pair)
+    with pytest.raises(InputError, match="username contains ':'") as info:
+        Client("https://ctrl", username=pair if source == "argument" else None)
+    assert "pa55-Secret-41d0" not in str(info.value)
+    assert "pa55-Secret-41d0" not in repr(info.value)
+    assert "password" in str(info.value)

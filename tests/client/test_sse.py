@@ -75,8 +75,11 @@ async def test_promotion_events_ask_for_current_state(fake: FakeController) -> N
         first = [e async for e in client.promotion_events()]
         second = [e async for e in client.promotion_events(current=False)]
     assert first == second == [Event("may-promote-change", payload)]
-    assert fake.requests[0].headers.get("Last-Event-ID") == "current"
-    assert "Last-Event-ID" not in fake.requests[1].headers
+    # The first request is the client's version read, before the first stream is opened.
+    version, current, plain = fake.requests
+    assert version.path == "/v1/controller/version"
+    assert current.headers.get("Last-Event-ID") == "current"
+    assert "Last-Event-ID" not in plain.headers
 
 
 async def test_error_event_raises_api_call_error(fake: FakeController) -> None:
@@ -90,7 +93,7 @@ async def test_error_event_raises_api_call_error(fake: FakeController) -> None:
             await stream.__anext__()
 
 
-async def test_stream_cut_mid_event_is_protocol_error(fake: FakeController) -> None:
+async def test_stream_ended_mid_event_is_transport_error(fake: FakeController) -> None:
     fake.on(
         "GET",
         NODE_EVENTS,
@@ -98,9 +101,10 @@ async def test_stream_cut_mid_event_is_protocol_error(fake: FakeController) -> N
     )
     async with fast_client(fake.url) as client:
         received: list[Event] = []
-        with pytest.raises((ProtocolError, TransportError)):
+        with pytest.raises(TransportError, match="middle of an event") as info:
             async for event in client.node_events():
                 received.append(event)
+    assert type(info.value) is TransportError
     assert [e.name for e in received] == ["node-create"]
 
 
@@ -111,9 +115,10 @@ async def test_stream_dropped_mid_event_raises(fake: FakeController) -> None:
         handler=streaming(b'event: node-delete\ndata: {"no', cut=True),
     )
     async with fast_client(fake.url) as client:
-        with pytest.raises((ProtocolError, TransportError)):
+        with pytest.raises(TransportError) as info:
             async for _ in client.node_events():
                 pass
+    assert type(info.value) is TransportError
 
 
 async def test_bad_event_data_is_protocol_error(fake: FakeController) -> None:
@@ -185,5 +190,6 @@ def test_parser_edge_cases() -> None:
     with pytest.raises(ProtocolError, match="JSON object"):
         parser.feed("\n")
     parser.feed("event: x\n")
-    with pytest.raises(ProtocolError, match="middle of an event"):
+    with pytest.raises(TransportError, match="middle of an event") as info:
         parser.finish()
+    assert type(info.value) is TransportError

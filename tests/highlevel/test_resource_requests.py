@@ -47,6 +47,8 @@ async def test_one_lifecycle_sends_only_what_it_needs(emu: Emulator, client: Cli
 
     counts, polls = await sent_by(emu, client, res.autoplace)
     assert counts == {
+        # The client's one version check, before its first request (read once per client).
+        "GET /v1/controller/version": 1,
         f"GET {RD}": 2,  # exists? (get-or-create); the new definition as created
         "GET /v1/nodes": 1,  # can the placement succeed? (before any write)
         "GET /v1/view/storage-pools": 1,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from aiolinstor._client import Client
-from aiolinstor._errors import ApiCallError, InputError
+from aiolinstor._errors import ApiCallError, InputError, TransportError
 from aiolinstor._kv import KV
 from aiolinstor._resource import Resource
 from aiolinstor._volume import Volume
-from aiolinstor.emulator import Emulator, ErrorAnswer, FaultRule
+from aiolinstor.emulator import Drop, Emulator, ErrorAnswer, FaultRule
 
 from .conftest import Place
 
@@ -138,3 +138,20 @@ async def test_kv_bad_input_and_failed_write(
     with pytest.raises(ApiCallError, match="disk full"):
         await kv.set("k", "v")
     assert linstor_emulator.kv.get("kv3") is None
+
+
+async def test_kv_cache_is_dropped_when_a_write_gets_no_answer(
+    linstor_emulator: Emulator,
+) -> None:
+    async with Client(linstor_emulator.url, retry_max_time=0.2, retry_backoff=0.005) as client:
+        kv = KV("kv4", client=client, cache=True)
+        await kv.set("k", "old")
+        assert await kv.get("k") == "old"  # read once: cached from here on
+        rule = linstor_emulator.add_fault(
+            FaultRule(Drop(after=True), method="PUT", path="/key-value-store/")
+        )
+        with pytest.raises(TransportError):
+            await kv.set("k", "new")
+        linstor_emulator.remove_fault(rule)
+        # the controller applied the change the caller got no answer for: read it again
+        assert await kv.get("k") == "new"

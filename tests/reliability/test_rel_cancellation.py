@@ -21,6 +21,10 @@ import anyio
 import pytest
 
 from aiolinstor import Client, Resource
+from aiolinstor._group import ResourceGroup, VolumeGroup
+from aiolinstor._kv import KV
+from aiolinstor._placement import Placement
+from aiolinstor._snapshot import Snapshot, snapshot_many
 from aiolinstor._waits import watcher_for
 from aiolinstor.emulator import Emulator, Exchange, Timing
 
@@ -158,6 +162,88 @@ async def _rollback(client: Client, name: str) -> Any:
     return await (await _existing(client, name)).rollback("snap1")
 
 
+# --- snapshots, groups, DRBD Proxy, key-value store ------------------------------------------
+async def _two_placed(client: Client, emu: Emulator, name: str) -> None:
+    emu.state.add_resource(name, "64 MiB", ["node-1", "node-2"])
+    emu.state.add_resource(f"{name}b", "64 MiB", ["node-2", "node-3"])
+
+
+async def _restored(client: Client, emu: Emulator, name: str) -> None:
+    assert_settled(emu, f"{name}r", diskful=2, clients=[])
+    assert diskful_nodes(emu, f"{name}r") == diskful_nodes(emu, name)
+
+
+async def _no_snapshot(client: Client, emu: Emulator, name: str) -> None:
+    assert await Resource(name, client=client).snapshots() == []
+
+
+async def _both_snapshotted(client: Client, emu: Emulator, name: str) -> None:
+    for rsc in (name, f"{name}b"):
+        snapshots = await Resource(rsc, client=client).snapshots()
+        assert [(s.name, s.successful) for s in snapshots] == [("snap1", True)], rsc
+
+
+def _group(client: Client, name: str) -> ResourceGroup:
+    return ResourceGroup(
+        f"{name}g",
+        client=client,
+        placement=Placement(redundancy=2),
+        props={"Aux/team": "storage"},
+        volume_groups=[VolumeGroup(0, {"Aux/tier": "fast"})],
+    )
+
+
+async def _with_group(client: Client, emu: Emulator, name: str) -> None:
+    await _group(client, name).apply()
+
+
+async def _group_applied(client: Client, emu: Emulator, name: str) -> None:
+    dumped = emu.state.dump()["resource_groups"][f"{name}g"]
+    assert dumped["select_filter"] == {"place_count": 2}
+    assert dumped["props"] == {"Aux/team": "storage"}
+    assert dumped["volume_groups"] == [0]
+    found = await client.list_volume_groups(f"{name}g")
+    assert [(vg.volume_number, dict(vg.props)) for vg in found] == [(0, {"Aux/tier": "fast"})]
+
+
+async def _group_gone(client: Client, emu: Emulator, name: str) -> None:
+    assert f"{name}g" not in emu.state.dump()["resource_groups"]
+
+
+async def _spawned(client: Client, emu: Emulator, name: str) -> None:
+    assert_settled(emu, name, diskful=2, clients=[])
+    assert definitions(emu)[name]["resource_group"] == f"{name}g"
+
+
+async def _proxied(client: Client, emu: Emulator, name: str) -> None:
+    conn = await client.get_resource_connection(name, "node-1", "node-2")
+    assert conn.flags == ("DRBD_PROXY",)
+    assert_settled(emu, name, diskful=2, clients=[])
+
+
+async def _with_proxy(client: Client, emu: Emulator, name: str) -> None:
+    emu.state.add_resource(name, "64 MiB", ["node-1", "node-2"])
+    await Resource(name, client=client).drbd_proxy_enable("node-1", "node-2")
+
+
+async def _direct(client: Client, emu: Emulator, name: str) -> None:
+    conn = await client.get_resource_connection(name, "node-1", "node-2")
+    assert conn.flags == ()
+    assert_settled(emu, name, diskful=2, clients=[])
+
+
+async def _with_keys(client: Client, emu: Emulator, name: str) -> None:
+    await KV(f"{name}kv", "/app/", client).update({"a": "1", "b": "2"})
+
+
+async def _keys_set(client: Client, emu: Emulator, name: str) -> None:
+    assert await KV(f"{name}kv", "/app/", client).to_dict() == {"a": "1", "b": "2"}
+
+
+async def _key_deleted(client: Client, emu: Emulator, name: str) -> None:
+    assert await KV(f"{name}kv", "/app/", client).to_dict() == {"b": "2"}
+
+
 @dataclass(frozen=True)
 class Operation:
     setup: Step
@@ -197,6 +283,38 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "refresh": Operation(_placed(), lambda c, n: _res(c, n).refresh(), _settled),
     "delete": Operation(_with_snapshot, lambda c, n: _res(c, n).delete(), _gone),
+    "snapshot_restore": Operation(
+        _with_snapshot,
+        lambda c, n: Snapshot(n, "snap1", client=c).restore(f"{n}r"),
+        _restored,
+    ),
+    "snapshot_delete": Operation(
+        _with_snapshot, lambda c, n: Snapshot(n, "snap1", client=c).delete(), _no_snapshot
+    ),
+    "snapshot_many": Operation(
+        _two_placed, lambda c, n: snapshot_many([n, f"{n}b"], "snap1", client=c), _both_snapshotted
+    ),
+    "group_apply": Operation(_nothing, lambda c, n: _group(c, n).apply(), _group_applied),
+    "group_spawn": Operation(
+        _with_group,
+        lambda c, n: ResourceGroup(f"{n}g", client=c).spawn(n, ["64 MiB"]),
+        _spawned,
+    ),
+    "group_delete": Operation(
+        _with_group, lambda c, n: ResourceGroup(f"{n}g", client=c).delete(), _group_gone
+    ),
+    "drbd_proxy_enable": Operation(
+        _placed(), lambda c, n: _res(c, n).drbd_proxy_enable("node-1", "node-2"), _proxied
+    ),
+    "drbd_proxy_disable": Operation(
+        _with_proxy, lambda c, n: _res(c, n).drbd_proxy_disable("node-1", "node-2"), _direct
+    ),
+    "kv_update": Operation(
+        _nothing, lambda c, n: KV(f"{n}kv", "/app/", c).update({"a": "1", "b": "2"}), _keys_set
+    ),
+    "kv_delete": Operation(
+        _with_keys, lambda c, n: KV(f"{n}kv", "/app/", c).delete("a"), _key_deleted
+    ),
 }
 
 
